@@ -1,0 +1,132 @@
+"""Settings, scopes, report names, day arithmetic and input validation.
+
+One place for every name other parts rely on (DESIGN.md §3): environment variables, the
+Connection id, Variable names, report names and GitHub's history windows.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+# --- names other people rely on -------------------------------------------------------------
+CONN_ID = "github_copilot"
+VAR_ORGS = "copilot_orgs"
+VAR_ENTERPRISES = "copilot_enterprises"
+ENV_WAREHOUSE = "COPILOT_WAREHOUSE_PATH"
+ENV_LANDING = "COPILOT_LANDING_PATH"
+DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
+DEFAULT_LANDING = "data/landing"
+DEFAULT_API_VERSION = "2026-03-10"
+DUCKDB_POOL = "duckdb_writer"
+RAW_ASSET_URI = "duckdb://copilot/raw"
+MARTS_ASSET_URI = "duckdb://copilot/marts"
+
+# --- GitHub's publishing rules (reference §3.3) ----------------------------------------------
+ORG_HISTORY_START = date(2025, 12, 12)
+ENTERPRISE_HISTORY_START = date(2025, 10, 10)
+HISTORY_KEPT_DAYS = 365
+PUBLISH_LAG_DAYS = 2  # a day's report is complete about two full UTC days later
+REPULL_DAYS = 3  # every scheduled run re-pulls this many trailing days (data may still change)
+LEGACY_RETIRED_ON = date(2026, 4, 2)
+
+ORGANIZATION = "organization"
+ENTERPRISE = "enterprise"
+
+# Daily reports per scope type (the 1-day reports are the system of record).
+DAILY_REPORTS: dict[str, tuple[str, ...]] = {
+    ORGANIZATION: ("organization-1-day", "users-1-day", "user-teams-1-day"),
+    ENTERPRISE: ("enterprise-1-day", "users-1-day", "user-teams-1-day"),
+}
+LATEST_28_DAY_REPORTS: dict[str, tuple[str, ...]] = {
+    ORGANIZATION: ("organization-28-day", "users-28-day"),
+    ENTERPRISE: ("enterprise-28-day", "users-28-day"),
+}
+
+# GitHub's naming rules: orgs/enterprises are alphanumeric with single inner hyphens, at most
+# 39 characters. Checked before a slug reaches a URL or a file path.
+_SLUG_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
+
+
+class ConfigError(ValueError):
+    """A setting or input is wrong; the message says what and how to fix it."""
+
+
+@dataclass(frozen=True, order=True)
+class Scope:
+    """An organization or an enterprise whose reports we fetch."""
+
+    type: str
+    name: str
+
+    def __post_init__(self) -> None:
+        if self.type not in (ORGANIZATION, ENTERPRISE):
+            raise ConfigError(f"scope type must be 'organization' or 'enterprise', not {self.type!r}")
+        validate_slug(self.name, self.type)
+
+    @property
+    def api_prefix(self) -> str:
+        """URL path prefix: ``/orgs/<name>`` or ``/enterprises/<name>``."""
+        return f"/orgs/{self.name}" if self.type == ORGANIZATION else f"/enterprises/{self.name}"
+
+    @property
+    def history_start(self) -> date:
+        return ORG_HISTORY_START if self.type == ORGANIZATION else ENTERPRISE_HISTORY_START
+
+    @property
+    def label(self) -> str:
+        return f"{self.type}:{self.name}"
+
+    def as_dict(self) -> dict[str, str]:
+        return {"type": self.type, "name": self.name}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, str]) -> Scope:
+        return cls(d["type"], d["name"])
+
+
+def validate_slug(slug: object, kind: str = ORGANIZATION) -> str:
+    """Return ``slug`` if it follows GitHub's naming rules, else raise ConfigError."""
+    if not isinstance(slug, str) or not _SLUG_RE.match(slug):
+        raise ConfigError(
+            f"{slug!r} is not a valid GitHub {kind} name: use letters, digits and single hyphens "
+            "(not at the start or end), at most 39 characters"
+        )
+    return slug
+
+
+def parse_day(value: object, name: str = "day") -> date:
+    """Parse ``YYYY-MM-DD`` (or a date/datetime) into a date, with a clear error."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ConfigError(f"{name} must be a date written YYYY-MM-DD, got {value!r}")
+
+
+def day_range(start: date, end: date) -> list[date]:
+    """Inclusive list of days from ``start`` to ``end``; raises if the range is reversed."""
+    if end < start:
+        raise ConfigError(f"end day {end} is before start day {start}: give start_day <= end_day")
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def warehouse_path() -> Path:
+    """DuckDB file from ``COPILOT_WAREHOUSE_PATH`` (default ``data/warehouse.duckdb``)."""
+    return Path(os.environ.get(ENV_WAREHOUSE) or DEFAULT_WAREHOUSE)
+
+
+def landing_path() -> str:
+    """Landing zone root from ``COPILOT_LANDING_PATH`` (default ``data/landing``).
+
+    A local path or a URL (``file://``, ``s3://``) handled through fsspec.
+    """
+    return os.environ.get(ENV_LANDING) or DEFAULT_LANDING
