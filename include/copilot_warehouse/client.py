@@ -340,6 +340,14 @@ _TRANSIENT_EXCEPTIONS = (
 )
 
 
+def _wire_bytes(resp: requests.Response, fallback: int) -> int:
+    """Bytes read from the socket so far (before any decompression)."""
+    try:
+        return int(resp.raw.tell())
+    except Exception:
+        return fallback
+
+
 def _request_id(resp: requests.Response | None) -> str | None:
     return resp.headers.get("x-github-request-id") if resp is not None else None
 
@@ -763,8 +771,8 @@ class CopilotClient:
                             scope,
                             ctx["report"],
                             day,
-                            f"the download from {host} broke off after {written} bytes "
-                            f"({redact.exception_text(exc)})",
+                            f"the download from {host} broke off after {_wire_bytes(resp, written)} "
+                            f"of {expected or 'unknown'} bytes ({redact.exception_text(exc)})",
                         ) from None
                     received = resp.raw.tell() if encoded else written
                     if expected is not None and expected.isdigit() and received < int(expected):
