@@ -1,0 +1,247 @@
+"""DAG ``copilot_usage_ingest``: fetch GitHub Copilot usage reports per org/enterprise and load them raw.
+
+Orchestration only; the work lives in the ``copilot_warehouse`` package (imported inside tasks so
+this file parses fast and touches no network, database or Variable at import time).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+
+from airflow.sdk import Asset, CronTriggerTimetable, Param, dag, task, task_group
+from copilot_warehouse import config, notify
+
+DOC_MD = """
+### Copilot usage ingest
+
+Per organization/enterprise (Variables `copilot_orgs`, optional `copilot_enterprises`), one
+mapped task group:
+
+1. **check_availability** – one cheap API probe; a scope without access or without Copilot
+   metrics is *skipped* with the reason (the other scopes carry on).
+2. **fetch** – downloads each daily report of the run's days into the landing zone (network only,
+   no pool, parallel across scopes), plus the gap partitions from earlier runs (204 / failed /
+   missing) and the day's seats/billing snapshot.
+3. **load** – loads the landed partitions into `raw.*` (pool `duckdb_writer`, one slot: DuckDB
+   allows one writer) and emits the Asset `duckdb://copilot/raw`, which triggers
+   `copilot_usage_transform`.
+
+**Days.** A scheduled run at logical date *L* fetches report day *L − 2* (GitHub's publishing lag)
+and the `repull_days` (default 3, Variable `copilot_repull_days`) days before it, because GitHub may
+still change them. A manual run with Params `start_day`/`end_day` fetches that inclusive range.
+Days GitHub cannot serve (before the scope's history start, older than a year, in the future) are
+clipped with a log line.
+
+**Run summary** (task `run_summary`): per scope and report, days requested, 204s, failures,
+retries and records; plus a freshness warning when no new report day arrived for more than 4 days.
+See `docs/operations.md`.
+"""
+
+# Catch-up is off by default: history is loaded with `make backfill` or `airflow backfill create`.
+# COPILOT_INGEST_START / COPILOT_INGEST_CATCHUP let a deployment opt into scheduler catch-up.
+START_DATE = datetime.fromisoformat(os.environ.get("COPILOT_INGEST_START", "2025-12-14")).replace(tzinfo=UTC)
+CATCHUP = os.environ.get("COPILOT_INGEST_CATCHUP", "false").strip().lower() in {"1", "true", "yes"}
+
+
+@dag(
+    dag_id="copilot_usage_ingest",
+    # 06:00 UTC daily; CronTriggerTimetable because the logical date *is* the trigger time, from
+    # which schedule.report_day() subtracts the publishing lag (no data-interval arithmetic).
+    schedule=CronTriggerTimetable("0 6 * * *", timezone="UTC"),
+    start_date=START_DATE,
+    catchup=CATCHUP,
+    max_active_runs=1,  # re-pull windows of consecutive runs overlap: run them one at a time
+    dagrun_timeout=timedelta(hours=6),
+    tags=["copilot", "ingest", "github"],
+    doc_md=DOC_MD,
+    default_args={
+        "owner": "copilot-warehouse",
+        "retries": 2,
+        "retry_delay": timedelta(minutes=2),
+        "retry_exponential_backoff": True,  # API hiccups and secondary rate limits clear with time
+        "on_failure_callback": notify.on_failure,
+    },
+    params={
+        "start_day": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            description="Manual run: first report day (YYYY-MM-DD, inclusive). Empty = scheduled window.",
+        ),
+        "end_day": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            description="Manual run: last report day to fetch (YYYY-MM-DD, inclusive). Empty = start_day.",
+        ),
+        "repull_days": Param(
+            None,
+            type=["null", "integer"],
+            minimum=0,
+            maximum=31,
+            description="Scheduled window: trailing days re-pulled before the report day (default 3).",
+        ),
+        "repair_gaps": Param(
+            True,
+            type="boolean",
+            description="Also re-fetch partitions that earlier runs found missing, 204 or failed.",
+        ),
+    },
+)
+def copilot_usage_ingest():
+    @task(pool=config.DUCKDB_POOL)  # reads raw.ingest_log for gaps; DuckDB readers wait for writers
+    def plan(**context) -> list[dict]:
+        """Resolve scopes from Variables, the run's days from its context/Params, and gap days."""
+        from datetime import datetime as dt
+
+        from airflow.sdk import Variable
+        from airflow.sdk.exceptions import AirflowFailException
+        from copilot_warehouse import gaps, schedule
+        from copilot_warehouse.config import ConfigError
+
+        params = context["params"]
+        dag_run = context["dag_run"]
+        try:
+            scopes = schedule.parse_scopes(
+                Variable.get(config.VAR_ORGS, default=None),
+                Variable.get(config.VAR_ENTERPRISES, default=None),
+            )
+            repull = params.get("repull_days")
+            if repull is None:
+                repull = Variable.get(schedule.VAR_REPULL_DAYS, default=None)
+            window = schedule.resolve_window(
+                logical_date=context.get("logical_date"),
+                run_after=getattr(dag_run, "run_after", None),
+                start_day=params.get("start_day"),
+                end_day=params.get("end_day"),
+                repull_days=repull,
+            )
+        except ConfigError as exc:
+            raise AirflowFailException(str(exc)) from None  # a config error does not get better on retry
+        # Clipping to GitHub's window uses the real date: retention is relative to today, not the run.
+        today = max(window.today, dt.now(UTC).date())
+        repair = (
+            gaps.gap_days_by_scope(gaps.find_gaps(config.warehouse_path(), scopes, today))
+            if params.get("repair_gaps", True)
+            else {}
+        )
+        work = []
+        for scope in scopes:
+            kept = schedule.clip_days(scope, window.days, today)
+            extra = sorted(set(repair.get(scope, [])) - set(kept.days))
+            print(
+                f"{scope.label}: {window.kind} run, {len(kept.days)} day(s)"
+                + (f" {kept.days[0]}..{kept.days[-1]}" if kept.days else "")
+                + (f", plus {len(extra)} gap day(s) to repair: {', '.join(map(str, extra))}" if extra else "")
+            )
+            work.append(
+                {
+                    "scope": scope.as_dict(),
+                    "days": [d.isoformat() for d in kept.days],
+                    "gap_days": [d.isoformat() for d in extra],
+                    "snapshot_day": today.isoformat(),
+                }
+            )
+        return work
+
+    @task_group
+    def ingest_scope(work: dict):
+        @task
+        def check_availability(work: dict) -> dict:
+            """Probe the scope once; skip it (with the reason) when its metrics are unavailable."""
+            from airflow.sdk import get_current_context
+            from airflow.sdk.exceptions import AirflowSkipException
+            from copilot_warehouse.hooks.github_copilot import GitHubCopilotHook
+
+            scope = config.Scope.from_dict(work["scope"])
+            availability = GitHubCopilotHook().get_conn().check_availability(scope)
+            get_current_context()["ti"].xcom_push(
+                key="availability",
+                value={
+                    "scope": scope.label,
+                    "available": availability.available,
+                    "reason": availability.reason,
+                },
+            )
+            if not availability.available:
+                raise AirflowSkipException(f"{scope.label} skipped: {availability.reason}")
+            return work
+
+        @task
+        def fetch(work: dict) -> list[dict]:
+            """Download the run's days, gap days and the seats snapshot into the landing zone."""
+            from datetime import date
+
+            from copilot_warehouse import ingest
+            from copilot_warehouse.hooks.github_copilot import GitHubCopilotHook
+
+            scope = config.Scope.from_dict(work["scope"])
+            days = sorted({date.fromisoformat(d) for d in work["days"] + work["gap_days"]})
+            client = GitHubCopilotHook().get_conn()
+            receipts = ingest.fetch_scope_days(client, scope, days, config.landing_path())
+            snapshot = getattr(ingest, "fetch_scope_snapshot", None)
+            if snapshot is not None:
+                receipts += snapshot(
+                    client, scope, date.fromisoformat(work["snapshot_day"]), config.landing_path()
+                )
+            return receipts
+
+        @task(
+            pool=config.DUCKDB_POOL,  # DuckDB allows one writing process
+            outlets=[Asset(config.RAW_ASSET_URI)],  # triggers copilot_usage_transform
+        )
+        def load(receipts: list[dict]) -> dict:
+            """Load the landed partitions into raw (one transaction per partition)."""
+            from copilot_warehouse import ingest, schedule
+
+            summary = ingest.load_receipts(receipts, config.warehouse_path(), config.landing_path())
+            for line in schedule.summarize_receipts(receipts, summary):
+                print(line)
+            return {"receipts": receipts, "summary": summary}
+
+        return load(fetch(check_availability(work)))
+
+    # all_done: summarise even when a scope failed or was skipped; the pool: it reads DuckDB.
+    @task(trigger_rule="all_done", pool=config.DUCKDB_POOL)
+    def run_summary(work: list[dict], loads: list[dict], **context) -> dict:
+        """Log per scope and report what the run fetched, and warn when data stopped arriving."""
+        from datetime import datetime as dt
+
+        from copilot_warehouse import gaps, schedule
+
+        checks = context["ti"].xcom_pull(
+            task_ids="ingest_scope.check_availability", key="availability", default=[]
+        )
+        checks = [c for c in (checks if isinstance(checks, list) else [checks]) if c]
+        loads = [x for x in (loads or []) if x]
+        loaded_scopes = set()
+        for result in loads:
+            for line in schedule.summarize_receipts(result["receipts"], result.get("summary")):
+                print(line)
+            loaded_scopes |= {f"{r['scope_type']}:{r['scope_name']}" for r in result["receipts"]}
+        for check in checks:
+            if not check["available"]:
+                print(f"{check['scope']}: skipped - {check['reason']}")
+        scopes = [config.Scope.from_dict(w["scope"]) for w in work]
+        for scope in scopes:
+            if scope.label not in loaded_scopes and not any(c["scope"] == scope.label for c in checks):
+                print(f"{scope.label}: no result - the scope failed, see its task logs")
+        stale = []
+        try:
+            for fresh in gaps.check_freshness(config.warehouse_path(), scopes, dt.now(UTC).date()):
+                print(fresh.message)
+                if fresh.stale:
+                    stale.append(fresh.message)
+        except Exception as exc:  # noqa: BLE001 - e.g. the warehouse is locked by a writer right now
+            print(f"freshness check not possible: {exc}")
+        if stale:
+            notify.send_alert("Copilot usage data is not arriving: " + " | ".join(stale))
+        return {"scopes": len(scopes), "loaded": sorted(loaded_scopes), "stale": stale}
+
+    work = plan()
+    loads = ingest_scope.expand(work=work)
+    run_summary(work, loads)
+
+
+copilot_usage_ingest()

@@ -1,0 +1,82 @@
+"""DAG ``copilot_usage_transform``: ``dbt build`` the staging/intermediate/marts models, then the report.
+
+Scheduled on the Asset the ingest DAG's load tasks emit, so it runs after every successful load.
+Orchestration only; dbt and the report are run through the ``copilot_warehouse`` package.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from airflow.sdk import Asset, dag, task
+from copilot_warehouse import config, notify
+
+DOC_MD = """
+### Copilot usage transform
+
+Runs whenever `copilot_usage_ingest` loaded new raw data (Asset `duckdb://copilot/raw`):
+
+1. **dbt_build** – `dbt build` (models + tests) of the project in `dbt/` against the warehouse
+   (pool `duckdb_writer`: DuckDB allows one writer). A failing dbt test fails the task; its log
+   shows the readable summary (which test, which model, how many rows). Emits
+   `duckdb://copilot/marts`.
+2. **build_report** – the static HTML report from the marts (next to the warehouse in `report/`).
+
+See `docs/operations.md`.
+"""
+
+
+@dag(
+    dag_id="copilot_usage_transform",
+    schedule=[Asset(config.RAW_ASSET_URI)],  # data-aware: runs after each ingest load
+    start_date=datetime(2025, 12, 14, tzinfo=UTC),
+    catchup=False,
+    max_active_runs=1,  # one dbt build at a time; later Asset events queue a single next run
+    dagrun_timeout=timedelta(hours=2),
+    tags=["copilot", "transform", "dbt"],
+    doc_md=DOC_MD,
+    default_args={
+        "owner": "copilot-warehouse",
+        "retries": 1,  # a lock held by a writer outside Airflow is worth one more try
+        "retry_delay": timedelta(minutes=2),
+        "on_failure_callback": notify.on_failure,
+    },
+)
+def copilot_usage_transform():
+    @task(
+        pool=config.DUCKDB_POOL,  # dbt writes the warehouse; DuckDB allows one writer
+        outlets=[Asset(config.MARTS_ASSET_URI)],
+    )
+    def dbt_build() -> dict:
+        """Run ``dbt build``; fail with dbt's readable summary when a model or test fails."""
+        from airflow.sdk.exceptions import AirflowFailException
+        from copilot_warehouse import dbt_runner
+
+        result = dbt_runner.build(warehouse_path=config.warehouse_path())
+        print(result.summary)
+        if not result.success:
+            # Failing models/tests are data or code problems: retrying would only repeat them.
+            raise AirflowFailException(f"dbt build failed:\n{result.summary}")
+        return {"success": True, "summary": str(result.summary)[:2000]}
+
+    @task(pool=config.DUCKDB_POOL)  # reads the marts; a DuckDB reader cannot open beside a writer
+    def build_report(_: dict) -> str | None:
+        """Build the HTML report; skipped when the report module is not installed."""
+        import importlib.util
+
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        spec = importlib.util.find_spec("copilot_warehouse.report")
+        if spec is None or spec.origin is None:  # absent, or a folder without its module yet
+            raise AirflowSkipException("the report module is not installed in this version")
+        from copilot_warehouse.report import build_report as build
+
+        out_dir = config.warehouse_path().parent / "report"
+        path = build(config.warehouse_path(), out_dir)
+        print(f"report written to {path}")
+        return str(path)
+
+    build_report(dbt_build())
+
+
+copilot_usage_transform()

@@ -1,0 +1,195 @@
+"""Gap detection and freshness: which partitions still need fetching, and is data still arriving.
+
+A partition is one (scope, report, day). ``raw.ingest_log`` holds one row per attempt; the latest
+row of a partition is its state. A partition is a *gap* when, inside the window GitHub still
+serves, its latest state is ``no_report`` (GitHub answered 204), ``failed``, or it has no row at
+all although later and earlier days of the same scope were fetched (a hole). The ingest DAG adds
+the days of these gaps to every run, so they are re-fetched until they arrive or age out of
+GitHub's window. Everything here opens the warehouse read-only.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+from copilot_warehouse import config, schedule
+
+log = logging.getLogger(__name__)
+
+GAP_STATUSES = ("no_report", "failed")
+DEFAULT_MAX_GAP_DAYS = 14  # bounds the extra API calls one run spends on repair
+FRESHNESS_MAX_AGE_DAYS = 4
+
+
+@dataclass(frozen=True, order=True)
+class Gap:
+    """One partition that should be fetched again."""
+
+    scope: config.Scope
+    report: str
+    day: date
+    reason: str  # 'no_report' | 'failed' | 'missing'
+
+    def describe(self) -> str:
+        """``organization:octo-demo users-1-day 2026-11-02 (no_report)``."""
+        return f"{self.scope.label} {self.report} {self.day} ({self.reason})"
+
+
+def _open_read_only(warehouse: str | Path | None):
+    """A read-only connection, or None when the warehouse or its ingest log does not exist yet."""
+    from copilot_warehouse import warehouse as wh
+
+    path = Path(warehouse or config.warehouse_path())
+    if not path.exists():
+        return None
+    con = wh.connect(path, read_only=True)
+    exists = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'raw' and table_name = 'ingest_log'"
+    ).fetchall()[0][0]
+    if not exists:
+        con.close()
+        return None
+    return con
+
+
+def _latest_states(con, scope: config.Scope, first: date, last: date) -> dict[tuple[str, date], str]:
+    """Latest status of every logged (report, day) of ``scope`` between ``first`` and ``last``."""
+    rows = con.execute(
+        """
+        select report, day, status
+        from raw.ingest_log
+        where scope_type = ? and scope_name = ? and day between ? and ?
+        qualify row_number() over (partition by report, day order by finished_at desc, load_id desc) = 1
+        """,
+        [scope.type, scope.name, first, last],
+    ).fetchall()
+    return {(report, day): status for report, day, status in rows}
+
+
+def find_gaps(
+    warehouse: str | Path | None,
+    scopes: list[config.Scope],
+    today: date,
+    *,
+    lag_days: int = config.PUBLISH_LAG_DAYS,
+    max_days: int = DEFAULT_MAX_GAP_DAYS,
+) -> list[Gap]:
+    """List the partitions of ``scopes`` that are missing, answered 204 or failed.
+
+    Only days GitHub still serves (``schedule.oldest_available_day``) up to the newest published
+    day (``today - lag_days``) are considered; a day with no row at all counts as missing only
+    between the scope's first and last logged day (before its first load it is a backfill's job,
+    not gap repair). At most ``max_days`` distinct days per scope are returned, newest first
+    (those are the likeliest to have arrived since).
+
+    Args:
+        warehouse: DuckDB file (read-only); a missing file means no gaps.
+        scopes: the configured scopes.
+        today: the run's UTC day.
+        lag_days: publishing lag; newer days are the scheduled window's business.
+        max_days: cap on repaired days per scope and run.
+
+    Returns:
+        Gaps sorted by scope, report, day.
+    """
+    con = _open_read_only(warehouse)
+    if con is None:
+        return []
+    gaps: list[Gap] = []
+    try:
+        for scope in scopes:
+            first = schedule.oldest_available_day(scope, today)
+            last = today - timedelta(days=lag_days)
+            if last < first:
+                continue
+            states = _latest_states(con, scope, first, last)
+            if not states:
+                continue
+            logged_days = sorted({day for _, day in states})
+            candidates: list[Gap] = []
+            for report in config.DAILY_REPORTS[scope.type]:
+                for day in config.day_range(logged_days[0], logged_days[-1]):
+                    status = states.get((report, day))
+                    if status is None:
+                        candidates.append(Gap(scope, report, day, "missing"))
+                    elif status in GAP_STATUSES:
+                        candidates.append(Gap(scope, report, day, status))
+            keep_days = sorted({g.day for g in candidates}, reverse=True)[: max(max_days, 0)]
+            dropped = len({g.day for g in candidates}) - len(keep_days)
+            if dropped:
+                log.warning(
+                    "%s: %d more gap day(s) wait for later runs (at most %d per run)",
+                    scope.label,
+                    dropped,
+                    max_days,
+                )
+            gaps += [g for g in candidates if g.day in set(keep_days)]
+    finally:
+        con.close()
+    return sorted(gaps)
+
+
+def gap_days_by_scope(gaps: list[Gap]) -> dict[config.Scope, list[date]]:
+    """Distinct days per scope (what a fetch re-requests)."""
+    out: dict[config.Scope, set[date]] = {}
+    for gap in gaps:
+        out.setdefault(gap.scope, set()).add(gap.day)
+    return {scope: sorted(days) for scope, days in out.items()}
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """Newest loaded report day of one scope and whether it is too old."""
+
+    scope: config.Scope
+    latest_day: date | None
+    age_days: int | None
+    stale: bool
+
+    @property
+    def message(self) -> str:
+        """A sentence for logs and alerts."""
+        if self.latest_day is None:
+            return f"{self.scope.label}: no report day has been loaded yet"
+        state = "STALE" if self.stale else "fresh"
+        return (
+            f"{self.scope.label}: newest report day {self.latest_day} is {self.age_days} day(s) old "
+            f"({state}; alert above {FRESHNESS_MAX_AGE_DAYS})"
+        )
+
+
+def check_freshness(
+    warehouse: str | Path | None,
+    scopes: list[config.Scope],
+    today: date,
+    max_age_days: int = FRESHNESS_MAX_AGE_DAYS,
+) -> list[Freshness]:
+    """Newest day with a loaded report per scope; stale when older than ``max_age_days``.
+
+    Args:
+        warehouse: DuckDB file (read-only).
+        scopes: the configured scopes.
+        today: the run's UTC day.
+        max_age_days: days without a new report day before it counts as stale.
+    """
+    con = _open_read_only(warehouse)
+    latest: dict[tuple[str, str], date] = {}
+    if con is not None:
+        try:
+            rows = con.execute(
+                "select scope_type, scope_name, max(day) from raw.ingest_log "
+                "where status = 'loaded' group by all"
+            ).fetchall()
+            latest = {(t, n): d for t, n, d in rows}
+        finally:
+            con.close()
+    out = []
+    for scope in scopes:
+        day = latest.get((scope.type, scope.name))
+        age = (today - day).days if day is not None else None
+        out.append(Freshness(scope, day, age, stale=day is None or age > max_age_days))
+    return out
