@@ -1,0 +1,256 @@
+"""Benchmark 2 — backfill: 365 days of one organization of 2,000 users against the simulator.
+
+The simulator (``copilot_warehouse.simulator.SimulatorServer``) runs in its own process. Two
+measured passes over the same days, interleaved ``--repeat`` times:
+
+- ``download-only`` — a plain ``requests`` loop: one report call per daily report and day, then
+  one GET per download link, streamed to disk. Its calls are the minimum any client can make.
+- ``run_range`` — ``copilot_warehouse.ingest.run_range`` (fetch + land + load into DuckDB) in a
+  fresh child process with a fresh landing zone and warehouse.
+
+Figures: HTTP calls of ``run_range`` (from the server's ``.requests`` log) vs the minimum
+(target: equal), and wall time of ``run_range`` vs download-only (target <= 1.5x).
+
+    .venv/bin/python bench/backfill.py [--users 2000] [--days 365] [--repeat 3] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import _harness as h
+import _simserver as sim
+
+NAME = "backfill (365 days x 2,000 users, simulator)"
+SCRIPT = "backfill.py"
+ORG = "bench-org"
+START = date(2025, 12, 12)  # the organization history start: the first day GitHub serves
+TARGET_TIME_RATIO = 1.5
+
+
+def days_of(start: date, n: int) -> list[date]:
+    return [start + timedelta(days=i) for i in range(n)]
+
+
+# --- download-only: the floor for fetching the same files ---------------------------------
+def download_only(url: str, token: str, days: list[date], dest: Path) -> dict:
+    """Fetch every daily report's links and download every part with a plain requests loop."""
+    import requests
+    from copilot_warehouse import config
+
+    api = requests.Session()
+    api.headers.update(
+        {
+            "Authorization": f"Bearer {token}",
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": config.DEFAULT_API_VERSION,
+        }
+    )
+    dl = requests.Session()
+    files = nbytes = 0
+    t0 = time.perf_counter()
+    for day in days:
+        for report in config.DAILY_REPORTS[config.ORGANIZATION]:
+            resp = api.get(
+                f"{url}/orgs/{ORG}/copilot/metrics/reports/{report}", params={"day": day.isoformat()}
+            )
+            if resp.status_code == 204:
+                continue
+            resp.raise_for_status()
+            folder = dest / report / day.isoformat()
+            folder.mkdir(parents=True, exist_ok=True)
+            for k, link in enumerate(resp.json()["download_links"], 1):
+                with dl.get(link, stream=True) as part:
+                    part.raise_for_status()
+                    with (folder / f"part-{k:04d}.ndjson").open("wb") as fh:
+                        for chunk in part.iter_content(1 << 20):
+                            fh.write(chunk)
+                            nbytes += len(chunk)
+                files += 1
+    return {"seconds": time.perf_counter() - t0, "files": files, "bytes": nbytes}
+
+
+# --- run_range, called in a child process ------------------------------------------------------
+_ALIASES = {
+    "client": ("client",),
+    "scopes": ("scopes",),
+    "scope": ("scope",),
+    "start": ("start", "start_day", "since", "first_day"),
+    "end": ("end", "end_day", "until", "last_day"),
+    "days": ("days",),
+    "landing": ("landing_root", "landing", "landing_path"),
+    "warehouse": ("warehouse_path", "warehouse", "db_path", "database"),
+    "today": ("today",),
+    "transform": ("transform", "run_dbt", "build", "dbt"),
+}
+
+
+def call_run_range(ingest, client, scope, days: list[date], landing: str, warehouse: str):
+    """Call ``ingest.run_range`` whatever the exact parameter names turn out to be."""
+    values = {
+        "client": client,
+        "scopes": [scope],
+        "scope": scope,
+        "start": days[0],
+        "end": days[-1],
+        "days": days,
+        "landing": landing,
+        "warehouse": warehouse,
+        "today": days[-1] + timedelta(days=2),  # the range is published: ends at today - lag
+        "transform": False,  # fetch + load only; dbt is benchmarked separately
+    }
+    sig = inspect.signature(ingest.run_range)
+    kwargs = {}
+    for name, param in sig.parameters.items():
+        key = next((k for k, names in _ALIASES.items() if name in names), None)
+        if key is not None:
+            kwargs[name] = values[key]
+        elif param.default is inspect.Parameter.empty and param.kind not in (
+            inspect.Parameter.VAR_POSITIONAL,
+            inspect.Parameter.VAR_KEYWORD,
+        ):
+            raise h.Missing(f"ingest.run_range{sig}: do not know what to pass as {name!r}")
+    return ingest.run_range(**kwargs)
+
+
+def _child_run_range(url: str, token: str, first: date, ndays: int, work: Path) -> dict:
+    ingest = h.require("copilot_warehouse.ingest", "run_range")
+    from copilot_warehouse import config
+    from copilot_warehouse.client import CopilotClient
+
+    landing, db = h.fresh_dir(work / "landing"), work / "warehouse.duckdb"
+    h.copy_db(Path("/nonexistent"), db)
+    client = CopilotClient(url, token)
+    scope = config.Scope(config.ORGANIZATION, ORG)
+    t0 = time.perf_counter()
+    summary = call_run_range(ingest, client, scope, days_of(first, ndays), str(landing), str(db))
+    seconds = time.perf_counter() - t0
+    stats = dict(client.stats) if isinstance(client.stats, dict) else vars(client.stats)
+    stats = {k: v for k, v in stats.items() if not k.startswith("_")}
+    return {
+        "seconds": seconds,
+        "peak_rss_mb": round(h.peak_rss_mb(), 1),
+        "client_stats": stats,
+        "summary": summary if isinstance(summary, dict | list | str | int | None) else repr(summary),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--users", type=int, default=2000)
+    ap.add_argument("--days", type=int, default=365)
+    ap.add_argument("--parts", type=int, default=2, help="parts the simulator splits each report into")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="tiny size for smoke tests (20 users, 3 days)")
+    ap.add_argument(
+        "--child", nargs=5, metavar=("URL", "TOKEN", "FIRST", "NDAYS", "WORK"), help=argparse.SUPPRESS
+    )
+    args = ap.parse_args(argv)
+    if args.child:
+        url, token, first, ndays, work = args.child
+        try:
+            out = _child_run_range(url, token, date.fromisoformat(first), int(ndays), Path(work))
+        except h.Missing as exc:
+            print(f"Missing: {exc}", file=sys.stderr)
+            return 3
+        print(json.dumps(out, default=str))
+        return 0
+    if args.quick:
+        args.users, args.days, args.repeat = 20, 3, 1
+    try:
+        h.require("copilot_warehouse.simulator", "SimulatorServer", "SimulatorConfig")
+    except h.Missing as exc:
+        return h.skipped(NAME, SCRIPT, argv, str(exc))
+
+    days = days_of(START, args.days)
+    work = h.DATA_DIR / "backfill"
+    baseline: list[dict] = []
+    ranges: list[dict] = []
+    error = None
+    with sim.SimProcess(users=args.users, start_day=days[0], end_day=days[-1], parts=args.parts) as server:
+        # warm-up (not counted): lets the simulator build and cache whatever it caches
+        download_only(server.url, server.token, days[: min(3, len(days))], h.fresh_dir(work / "download"))
+        server.take_requests()
+        for _ in range(args.repeat):
+            b = download_only(server.url, server.token, days, h.fresh_dir(work / "download"))
+            b["calls"] = sim.classify(server.take_requests())
+            baseline.append(b)
+            if error:
+                continue
+            child = [
+                __file__,
+                "--child",
+                server.url,
+                server.token,
+                days[0].isoformat(),
+                str(len(days)),
+                str(work),
+            ]
+            try:
+                r = h.run_child(child, timeout=7200)
+                r["calls"] = sim.classify(server.take_requests())
+                ranges.append(r)
+            except RuntimeError as exc:
+                msg = str(exc)
+                error = msg.split("Missing: ")[-1].splitlines()[0] if "Missing: " in msg else msg[-1500:]
+                server.take_requests()
+
+    minimum = baseline[0]["calls"]
+    b_sec = h.median(b["seconds"] for b in baseline)
+    lines = [
+        f"simulator: 1 org x {args.users:,} users x {args.days} days ({days[0]}..{days[-1]}), "
+        f"{args.parts} parts per report, served from its own process; median of {args.repeat} run(s)",
+        f"download-only: {b_sec:.1f} s, {minimum['report_calls']:,} report calls + {minimum['downloads']:,} "
+        f"downloads = {minimum['total']:,} calls (the minimum), {baseline[0]['bytes'] / 1e6:.0f} MB",
+    ]
+    results: dict = {
+        "users": args.users,
+        "days": args.days,
+        "download_only": {
+            "seconds": round(b_sec, 2),
+            "runs_seconds": [round(b["seconds"], 2) for b in baseline],
+            "calls": minimum,
+            "bytes": baseline[0]["bytes"],
+        },
+        "minimum_calls": minimum["total"],
+        "targets": {"calls": "= minimum", "time_ratio": TARGET_TIME_RATIO},
+    }
+    if ranges:
+        r_sec = h.median(r["seconds"] for r in ranges)
+        calls = ranges[0]["calls"]
+        ratio = r_sec / b_sec
+        results["run_range"] = {
+            "seconds": round(r_sec, 2),
+            "runs_seconds": [round(r["seconds"], 2) for r in ranges],
+            "calls": calls,
+            "peak_rss_mb": ranges[0]["peak_rss_mb"],
+            "client_stats": ranges[0]["client_stats"],
+        }
+        results["time_ratio"] = round(ratio, 3)
+        extra = {k: v for k, v in calls.items() if k.startswith("other:")}
+        lines += [
+            f"run_range: {r_sec:.1f} s, {calls['report_calls']:,} report calls + "
+            f"{calls['downloads']:,} downloads + {calls['other']:,} other = {calls['total']:,} calls; "
+            f"peak RSS {ranges[0]['peak_rss_mb']:.0f} MB",
+            f"calls vs minimum: {calls['total']:,} vs {minimum['total']:,} "
+            f"({calls['total'] - minimum['total']:+,}{'; other: ' + json.dumps(extra) if extra else ''}; "
+            f"non-2xx {calls['non_2xx']}): {h.verdict(calls['total'] <= minimum['total'])}",
+            f"wall time run_range / download-only: {ratio:.2f}x (target <= {TARGET_TIME_RATIO}x): "
+            f"{h.verdict(ratio <= TARGET_TIME_RATIO)}",
+        ]
+    else:
+        results["run_range"] = {"error": error}
+        lines.append(f"run_range unavailable: {error}")
+    h.report(NAME, SCRIPT, argv, results, lines)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
