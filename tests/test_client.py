@@ -593,3 +593,102 @@ def test_errors_pickle_with_their_context():
     assert type(back) is RetriesExhaustedError
     assert str(back) == str(err)
     assert (back.status, back.scope, back.day, back.request_id) == (503, ORG, DAY, "R:1")
+
+
+# --- against the bundled simulator (a real HTTP server on 127.0.0.1) --------------------------
+
+SIM_DAY = date(2026, 11, 18)
+
+
+@pytest.fixture(scope="module")
+def sim_server():
+    simulator = pytest.importorskip("copilot_warehouse.simulator")
+    with simulator.SimulatorServer() as server:
+        yield server
+
+
+@pytest.fixture
+def sim(sim_server):
+    sim_server.faults.clear()
+    yield sim_server
+    sim_server.faults.clear()
+
+
+@pytest.fixture
+def sim_client(sim, sleeps):
+    return CopilotClient(sim.url, sim.dataset.config.token, sleep=sleeps.append, timeout=(5, 5))
+
+
+def _fetch_all(client: CopilotClient, dest_dir, report: str = "users-1-day") -> list[bytes]:
+    links = client.report_links(ORG, report, SIM_DAY)
+    paths = [dest_dir / f"part-{i:04d}.ndjson" for i in range(1, len(links.links) + 1)]
+    for url, path in zip(links.links, paths, strict=True):
+        client.download(url, path, scope=ORG, report=report, day=SIM_DAY)
+    return [p.read_bytes() for p in paths]
+
+
+@pytest.mark.integration
+def test_simulator_end_to_end_availability_links_downloads_seats(sim_client, sim, tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    assert sim_client.check_availability(ORG).available
+    parts = _fetch_all(sim_client, tmp_path)
+    lines = [line for part in parts for line in part.splitlines() if line.strip()]
+    assert len(lines) == len(sim.dataset.users(ORG, SIM_DAY))
+    seats = list(sim_client.seats(ORG))
+    assert len(seats) == len(sim.dataset.seats(ORG))
+    assert sim_client.stats["downloads"] == len(parts)
+    assert "sim-token" not in caplog.text and "signature=" not in caplog.text
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("kind", "options", "retries"),
+    [
+        pytest.param(
+            "status", {"match": "users-1-day/2026-11-18$", "times": 2, "status": 503}, 2, id="503 twice"
+        ),
+        pytest.param("reset", {"match": "users-1-day/2026-11-18$"}, 1, id="connection reset mid-body"),
+        pytest.param("rate_limit_429", {"match": "users-1-day/2026-11-18$"}, 1, id="429 Retry-After"),
+        pytest.param(
+            "secondary_rate_limit", {"match": "users-1-day/2026-11-18$"}, 1, id="403 secondary limit"
+        ),
+        pytest.param("truncated", {"match": "users-1-day/2026-11-18/part-1"}, 1, id="truncated download"),
+        pytest.param(
+            "status", {"match": "users-1-day/2026-11-18/part-2", "where": "download"}, 1, id="download 500"
+        ),
+    ],
+)
+def test_simulator_transport_faults_are_retried_to_the_same_bytes(
+    sim_client, sim, sleeps, tmp_path, kind, options, retries
+):
+    clean = _fetch_all(sim_client, tmp_path / "clean")
+    sim.faults.add(kind, **options)
+    faulty_client = CopilotClient(sim.url, sim.dataset.config.token, sleep=sleeps.append)
+    assert _fetch_all(faulty_client, tmp_path / "faulty") == clean
+    assert faulty_client.stats["retries"] == retries
+    assert len(sleeps) == retries
+
+
+@pytest.mark.integration
+def test_simulator_expired_link_raises_link_expired(sim_client, sim, tmp_path, sleeps):
+    sim.faults.add("expired_link", match="users-1-day/2026-11-18/part-1")
+    links = sim_client.report_links(ORG, "users-1-day", SIM_DAY)
+    with pytest.raises(LinkExpiredError) as info:
+        sim_client.download(
+            links.links[0], tmp_path / "p.ndjson", scope=ORG, report="users-1-day", day=SIM_DAY
+        )
+    assert "signature=" not in str(info.value) and sleeps == []
+
+
+@pytest.mark.integration
+def test_simulator_rejects_a_wrong_token_with_a_clear_error(sim, sleeps):
+    client = CopilotClient(sim.url, "not-the-token", sleep=sleeps.append)
+    result = client.check_availability(ORG)
+    assert (result.available, result.status) == (False, 401)
+    assert "token was rejected" in result.reason and "not-the-token" not in result.reason
+
+
+@pytest.mark.integration
+def test_simulator_legacy_api_is_retired(sim_client):
+    with pytest.raises(LegacyApiRetiredError, match="retired by GitHub on 2026-04-02"):
+        sim_client.legacy_metrics(ORG, "2026-03-01", "2026-03-05")

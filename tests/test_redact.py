@@ -138,10 +138,11 @@ def test_get_logger_redacts_message_args_and_traceback(caplog):
 
 def test_install_log_redaction_covers_other_loggers_through_root_handlers(caplog):
     r.register_secret(TOKEN)
-    added = r.install_log_redaction()
-    assert added >= 1
+    r.install_log_redaction()
     assert r.install_log_redaction() == 0, "a second call adds nothing"
-    logging.getLogger("urllib3.connectionpool").warning(
+    for handler in logging.getLogger().handlers:
+        assert any(isinstance(f, r.RedactingFilter) for f in handler.filters)
+    logging.getLogger("urllib3.poolmanager").warning(
         'https://copilot-reports.github.com:443 "GET /r/part-1.ndjson?expires=1&signature=abc HTTP/1.1" 200'
     )
     logging.getLogger("some.library").error("auth header was Bearer %s", TOKEN)
@@ -155,3 +156,21 @@ def test_filter_never_drops_records_and_survives_bad_format_args():
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "value %d", ("not-a-number",), None)
     assert r.RedactingFilter().filter(record) is True
     assert "not-a-number" in record.getMessage()
+
+
+def test_protected_library_logger_redacts_without_any_setup(caplog):
+    """urllib3 logs full request URLs at DEBUG; the client protects that logger on import."""
+    r.protect_loggers()
+    caplog.set_level(logging.DEBUG, logger="urllib3.connectionpool")
+    logging.getLogger("urllib3.connectionpool").debug(
+        '%s://%s:%s "%s %s %s" %s %s',
+        "https",
+        "h",
+        443,
+        "GET",
+        "/d/x?expires=1&signature=abc",
+        "HTTP/1.1",
+        200,
+        9,
+    )
+    assert caplog.records[-1].getMessage() == 'https://h:443 "GET /d/x?<redacted> HTTP/1.1" 200 9'

@@ -39,6 +39,7 @@ from copilot_warehouse import __version__, config, redact
 from copilot_warehouse.config import ConfigError, Scope
 
 log = redact.get_logger(__name__)
+redact.protect_loggers()  # urllib3 logs full URLs (signed query strings) at DEBUG level
 
 DEFAULT_BASE_URL = "https://api.github.com"
 DEFAULT_TIMEOUT = (10.0, 60.0)  # (connect, read) seconds
@@ -583,9 +584,8 @@ class CopilotClient:
             if resp.status_code in accept:
                 return resp
             error = self._classify(resp, ctx)
-            if error.retryable:
-                raise error
-            log.warning("%s failed: %s", what, error)
+            if not error.retryable and resp.status_code not in ctx.get("quiet", ()):
+                log.warning("%s failed: %s", what, error)
             raise error
 
         return self._retry(attempt, what, ctx)
@@ -868,6 +868,7 @@ class CopilotClient:
             "report": "legacy-metrics",
             "day": span,
             "what": f"{scope.label} legacy metrics {span}",
+            "quiet": (404,),  # reported below as "retired", not as "not found"
         }
         params = {
             "since": f"{since_day}T00:00:00Z",
@@ -881,6 +882,7 @@ class CopilotClient:
                     raise CopilotApiError(200, scope, "legacy-metrics", span, "expected a JSON array of days")
                 days.extend(body)
         except NotFoundError as err:
+            log.warning("%s: HTTP 404, the legacy API is retired", ctx["what"])
             raise LegacyApiRetiredError(
                 404,
                 scope,

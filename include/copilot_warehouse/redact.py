@@ -33,6 +33,9 @@ REDACTED = "<redacted>"
 MASK = "***"
 PACKAGE_LOGGER = "copilot_warehouse"
 
+# Library loggers that write full request URLs (query strings included) at DEBUG level.
+LIBRARY_LOGGERS = ("urllib3.connectionpool", "urllib3.response", "urllib3.util.retry", "requests")
+
 # Values shorter than this are not registered: masking "a" or "1" would shred every message.
 MIN_SECRET_LENGTH = 4
 
@@ -239,17 +242,26 @@ def install_log_redaction(extra_loggers: Iterable[str] = ()) -> int:
     """
     root = logging.getLogger()
     added = _attach(root.handlers)
-    names = [PACKAGE_LOGGER, *extra_loggers]
+    names = [PACKAGE_LOGGER, *LIBRARY_LOGGERS, *extra_loggers]
     names += [
-        name
-        for name in list(logging.Logger.manager.loggerDict)
-        if name.startswith(PACKAGE_LOGGER + ".")
+        name for name in list(logging.Logger.manager.loggerDict) if name.startswith(PACKAGE_LOGGER + ".")
     ]
     for name in names:
         logger = logging.getLogger(name)
         added += _attach([logger])
         added += _attach(logger.handlers)
     return added
+
+
+def protect_loggers(names: Iterable[str] = LIBRARY_LOGGERS) -> None:
+    """Put a :class:`RedactingFilter` on the named loggers themselves.
+
+    urllib3 logs every request line with its full URL at DEBUG level; a filter on the logger
+    that creates those records redacts them before any handler (or a later logging setup) sees
+    them. The client calls this on import.
+    """
+    for name in names:
+        _attach([logging.getLogger(name)])
 
 
 def get_logger(name: str) -> logging.Logger:
