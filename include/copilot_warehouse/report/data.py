@@ -1,0 +1,144 @@
+"""Reads the marts for the report: read-only queries that never invent data.
+
+Every query goes through :class:`MartReader`, which knows which marts exist. A panel whose mart
+is absent, unreadable or empty for a scope gets a :class:`Rows` with no rows and a ``note`` that
+says why, and the template shows that note instead of a chart or table.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+SCHEMA = "marts"
+USAGE_DAILY = "fct_copilot_usage_daily"
+ACCEPTANCE_WEEKLY = "fct_copilot_acceptance_weekly"
+MEMBER_SUMMARY = "fct_copilot_member_summary"
+BY_DIMENSION_DAILY = "fct_copilot_usage_by_dimension_daily"
+WEEKLY_BY_DIMENSION = "fct_copilot_acceptance_weekly_by_dimension"
+SEATS = "dim_copilot_seats"
+DATA_HEALTH = "fct_copilot_data_health"
+PARTITION_STATUS = "fct_copilot_partition_status"
+
+# Marts that carry scope_type/scope_name and so tell which scopes the report covers.
+SCOPED_MARTS = (USAGE_DAILY, ACCEPTANCE_WEEKLY, MEMBER_SUMMARY, SEATS, DATA_HEALTH)
+WINDOW_DAYS = 28  # the trailing window behind "last 28 days" figures
+DIMENSIONS = ("language", "ide", "model", "feature")
+TOP_MEMBERS = 10
+TOP_DIMENSION_VALUES = 10
+
+
+@dataclass(frozen=True, order=True)
+class ScopeKey:
+    """An organization or enterprise as it appears in the marts."""
+
+    scope_type: str
+    scope_name: str
+
+    @property
+    def slug(self) -> str:
+        """HTML-id-safe identifier, e.g. ``organization-octo-demo``."""
+        return f"{self.scope_type}-{self.scope_name}"
+
+    @property
+    def title(self) -> str:
+        kind = "Enterprise" if self.scope_type == "enterprise" else "Organization"
+        return f"{kind} {self.scope_name}"
+
+
+@dataclass
+class Rows:
+    """Result of a mart query: the rows, or a note saying why there are none."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    note: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.rows)
+
+
+def plain(value: Any) -> Any:
+    """Turn a DuckDB value into something JSON and templates handle (dates as ISO strings)."""
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+class MartReader:
+    """Runs queries against the ``marts`` schema of a read-only DuckDB connection.
+
+    Args:
+        con: a ``duckdb.DuckDBPyConnection`` (opened with ``read_only=True``).
+    """
+
+    def __init__(self, con: Any) -> None:
+        self.con = con
+        found = con.execute(
+            "select table_name, column_name from information_schema.columns "
+            "where table_schema = ? order by table_name, ordinal_position",
+            [SCHEMA],
+        ).fetchall()
+        self.columns: dict[str, list[str]] = {}
+        for table, column in found:
+            self.columns.setdefault(table, []).append(column)
+
+    def has(self, mart: str) -> bool:
+        """Whether ``marts.<mart>`` exists."""
+        return mart in self.columns
+
+    def missing_note(self, mart: str) -> str:
+        return (
+            f"No data: the mart {SCHEMA}.{mart} is not in the warehouse yet "
+            "(it is built by `make run` or the transform DAG)."
+        )
+
+    def query(self, mart: str, sql: str, params: list[Any] | None = None, empty: str | None = None) -> Rows:
+        """Run ``sql`` (which reads ``marts.<mart>``) and return its rows as dicts.
+
+        Args:
+            mart: the mart the query reads; checked for existence first.
+            sql: the query text.
+            params: positional parameters (``?``).
+            empty: the note to give when the query returns no rows.
+
+        Returns:
+            Rows with plain values, or no rows and a note (mart absent, unreadable or empty).
+        """
+        if not self.has(mart):
+            return Rows(note=self.missing_note(mart))
+        try:
+            cur = self.con.execute(sql, params or [])
+            names = [d[0] for d in cur.description]
+            rows = [{k: plain(v) for k, v in zip(names, rec, strict=True)} for rec in cur.fetchall()]
+        except Exception as exc:  # a mart whose shape differs from the contract: say so, go on
+            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            log.warning("report: could not read %s.%s: %s", SCHEMA, mart, first_line)
+            return Rows(note=f"No data: {SCHEMA}.{mart} could not be read ({first_line}).")
+        if not rows:
+            return Rows(note=empty or f"No data in {SCHEMA}.{mart}.")
+        return Rows(rows=rows)
+
+    # --- scopes ---------------------------------------------------------------------------
+    def scopes(self) -> list[ScopeKey]:
+        """Every scope found in the scoped marts: organizations first, then enterprises."""
+        parts = [
+            f"select distinct scope_type, scope_name from {SCHEMA}.{m}"
+            for m in SCOPED_MARTS
+            if {"scope_type", "scope_name"} <= set(self.columns.get(m, []))
+        ]
+        if not parts:
+            return []
+        found = self.con.execute(" union ".join(parts)).fetchall()
+        keys = {ScopeKey(str(t), str(n)) for t, n in found if t is not None and n is not None}
+        return sorted(keys, key=lambda s: (s.scope_type != "organization", s.scope_name))

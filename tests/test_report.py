@@ -1,0 +1,338 @@
+"""The HTML usage report, read without a browser: what it shows, where it comes from, what it never does.
+
+Runs against a real DuckDB file holding the marts of the contract (``report_fixtures``); every
+expected figure is recomputed here with the tests' own SQL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+
+import duckdb
+import pytest
+from copilot_warehouse import report
+from copilot_warehouse.report import ReportError, build_report
+from plotly.offline import get_plotlyjs
+from report_fixtures import ALL_MARTS, expected_charts, make_marts_warehouse, parse_report
+
+ORG = "organization-octo-demo"
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_marts_warehouse(tmp_path_factory.mktemp("wh") / "warehouse.duckdb")
+
+
+@pytest.fixture(scope="module")
+def page(warehouse: Path, tmp_path_factory: pytest.TempPathFactory):
+    path = build_report(warehouse, tmp_path_factory.mktemp("report"))
+    html = path.read_text(encoding="utf-8")
+    return html, parse_report(html)
+
+
+def _build(tmp_path: Path, omit: tuple[str, ...] = ()):
+    wh = make_marts_warehouse(tmp_path / "warehouse.duckdb", omit=omit)
+    html = build_report(wh, tmp_path / "out").read_text(encoding="utf-8")
+    return wh, parse_report(html)
+
+
+def _trace_points(spec: dict) -> list[tuple[str, list, list]]:
+    """(name, categories, values) per trace: x/y for lines, y/x for horizontal bars."""
+    out = []
+    for t in spec["data"]:
+        if t.get("orientation") == "h":
+            out.append((t["name"], t["y"], t["x"]))
+        else:
+            out.append((t["name"], t["x"], t["y"]))
+    return out
+
+
+def test_build_report_writes_index_html_and_returns_its_path(warehouse, tmp_path, caplog):
+    with caplog.at_level(logging.INFO, logger="copilot_warehouse.report"):
+        path = build_report(warehouse, tmp_path / "site")
+    assert path == tmp_path / "site" / "index.html"
+    assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert str(path) in caplog.text
+    assert [p.name for p in path.parent.iterdir()] == ["index.html"]  # no temp file left behind
+
+
+def test_defaults_read_warehouse_from_env_and_write_to_data_report(warehouse, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COPILOT_WAREHOUSE_PATH", str(warehouse))
+    path = build_report()
+    assert path.resolve() == (tmp_path / "data" / "report" / "index.html").resolve()
+
+
+def test_page_is_self_contained_with_plotly_embedded_once(page):
+    html, parsed = page
+    assert html.count(get_plotlyjs()) == 1
+    # Nothing is fetched: no src/href except in-page anchors, no stylesheet links or CSS urls.
+    assert [r for r in parsed.references if not (r[1] == "href" and r[2].startswith("#"))] == []
+    assert [s for s in parsed.scripts if "src" in s] == []
+    style = html[html.index("<style>") : html.index("</style>")]
+    assert "url(" not in style and "@import" not in style
+
+
+def test_every_scope_has_a_section_and_a_link(page):
+    _, parsed = page
+    for slug in (
+        "organization-octo-demo",
+        "organization-acme-labs",
+        "enterprise-octo-enterprise",
+        "overview",
+    ):
+        assert parsed.ids[slug]["tag"] == "section"
+        assert ("a", "href", f"#{slug}") in parsed.references
+
+
+def test_every_chart_shows_exactly_the_mart_values(page, warehouse):
+    _, parsed = page
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        expected = expected_charts(con)
+    finally:
+        con.close()
+    specs = parsed.chart_specs
+    assert expected, "the fixture must produce charts to compare"
+    for chart_id, traces in expected.items():
+        assert chart_id in specs, chart_id
+        assert parsed.ids[chart_id]["class"] == "chart"
+        got = _trace_points(specs[chart_id])
+        assert [t[0] for t in got] == [t[0] for t in traces], chart_id
+        for (name, x, y), (_, gx, gy) in zip(traces, got, strict=True):
+            assert gx == x, f"{chart_id} / {name}: x"
+            assert gy == pytest.approx(y, rel=1e-12), f"{chart_id} / {name}: y"
+
+
+def test_language_breakdown_keeps_the_top_ten_of_twelve(page):
+    _, parsed = page
+    (suggestions, _) = _trace_points(parsed.chart_specs[f"chart-{ORG}-by-language"])[:2]
+    assert len(suggestions[1]) == 10
+    assert suggestions[2] == sorted(suggestions[2], reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("table_id", "sql"),
+    [
+        pytest.param(
+            f"table-{ORG}-top-members",
+            "select user_login from marts.fct_copilot_member_summary where scope_name = 'octo-demo' "
+            "order by code_acceptances desc, active_days desc, user_login limit 10",
+            id="top members by accepted suggestions",
+        ),
+        pytest.param(
+            f"table-{ORG}-inactive-seats",
+            "select user_login from marts.dim_copilot_seats "
+            "where scope_name = 'octo-demo' and is_inactive_seat "
+            "order by days_since_last_activity desc nulls first, user_login",
+            id="inactive seats, longest idle first",
+        ),
+        pytest.param(
+            f"table-{ORG}-never-seats",
+            "select user_login from marts.dim_copilot_seats where scope_name = 'octo-demo' and is_never_used "
+            "order by user_login",
+            id="never-used seats",
+        ),
+        pytest.param(
+            "table-organization-acme-labs-partitions",
+            "select report from marts.fct_copilot_partition_status where scope_name = 'acme-labs' "
+            "and status <> 'loaded' order by all",
+            id="partitions not loaded (gaps and failures)",
+        ),
+    ],
+)
+def test_tables_list_the_mart_rows(page, warehouse, table_id, sql):
+    _, parsed = page
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        expected = [r[0] for r in con.execute(sql).fetchall()]
+    finally:
+        con.close()
+    assert expected
+    assert [row[0] for row in parsed.tables[table_id]] == expected
+
+
+def test_top_members_table_formats_rates_and_counts(page, warehouse):
+    _, parsed = page
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        login, gens, accs = con.execute(
+            "select user_login, code_generations, code_acceptances from marts.fct_copilot_member_summary "
+            "where scope_name = 'octo-demo' order by code_acceptances desc, active_days desc limit 1"
+        ).fetchall()[0]
+    finally:
+        con.close()
+    first = parsed.tables[f"table-{ORG}-top-members"][0]
+    assert first[0] == login
+    assert first[3:6] == [f"{gens:,}", f"{accs:,}", f"{accs / gens * 100:.1f}%"]
+
+
+def test_data_health_panel_shows_latest_day_gaps_and_quarantine(page, warehouse):
+    _, parsed = page
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        latest, missing, quarantined = con.execute(
+            "select latest_report_day, days_missing, quarantined_records from marts.fct_copilot_data_health "
+            "where scope_name = 'octo-enterprise'"
+        ).fetchall()[0]
+    finally:
+        con.close()
+    rows = parsed.tables["table-enterprise-octo-enterprise-data-health"]
+    assert rows == [[latest.isoformat(), str(missing), *rows[0][2:-1], str(quarantined)]]
+    assert len(parsed.tables["table-overview-data-health"]) == 3
+
+
+def test_kpi_acceptance_rate_is_sum_over_sum_of_the_last_28_days(page, warehouse):
+    _, parsed = page
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        (rate,) = con.execute(
+            "select sum(code_acceptances) / sum(code_generations) from marts.fct_copilot_usage_daily "
+            "where scope_name = 'acme-labs' and day > ("
+            "  select max(day) - 28 from marts.fct_copilot_usage_daily where scope_name = 'acme-labs')"
+        ).fetchall()[0]
+    finally:
+        con.close()
+    section = parsed.text("organization-acme-labs")
+    assert f"Acceptance rate {rate * 100:.1f}% 2026-10-26 to 2026-11-22" in section
+
+
+# Each mart the report reads -> panels that must then say "no data" instead of showing a chart.
+MISSING_MART_CASES = [
+    pytest.param(
+        "fct_copilot_usage_daily",
+        [f"chart-{ORG}-active-users", "chart-overview-daily-active-users"],
+        id="no daily usage: active-user charts say so",
+    ),
+    pytest.param(
+        "fct_copilot_acceptance_weekly",
+        [
+            f"chart-{ORG}-acceptance-weekly",
+            f"chart-{ORG}-suggestions-weekly",
+            "chart-overview-acceptance-weekly",
+        ],
+        id="no weekly acceptance: trend charts say so",
+    ),
+    pytest.param(
+        "fct_copilot_usage_by_dimension_daily",
+        [
+            f"chart-{ORG}-by-language",
+            f"chart-{ORG}-by-ide",
+            f"chart-{ORG}-by-model",
+            f"chart-{ORG}-by-feature",
+        ],
+        id="no breakdowns: language/IDE/model/feature panels say so",
+    ),
+    pytest.param("fct_copilot_member_summary", [f"table-{ORG}-top-members"], id="no member summary"),
+    pytest.param(
+        "dim_copilot_seats", [f"table-{ORG}-inactive-seats", f"table-{ORG}-never-seats"], id="no seats"
+    ),
+    pytest.param(
+        "fct_copilot_data_health",
+        [f"table-{ORG}-data-health", "table-overview-data-health"],
+        id="no data-health mart",
+    ),
+    pytest.param("fct_copilot_partition_status", [f"table-{ORG}-partitions"], id="no partition status"),
+]
+
+
+@pytest.mark.parametrize(("mart", "panel_ids"), MISSING_MART_CASES)
+def test_missing_mart_gives_a_no_data_note_and_the_rest_still_renders(tmp_path, mart, panel_ids):
+    _, parsed = _build(tmp_path, omit=(mart,))
+    for panel_id in panel_ids:
+        assert parsed.ids[panel_id]["class"] == "no-data", panel_id
+        assert f"marts.{mart} is not in the warehouse" in parsed.text(panel_id)
+        assert panel_id not in parsed.chart_specs
+    # Panels fed by other marts are unaffected.
+    assert parsed.ids[f"table-{ORG}-top-members"]["tag"] == (
+        "p" if mart == "fct_copilot_member_summary" else "table"
+    )
+    assert len(parsed.chart_specs) > 0
+
+
+def test_marts_the_report_does_not_read_can_be_absent(tmp_path):
+    _, full = _build(tmp_path / "full")
+    _, partial = _build(
+        tmp_path / "partial", omit=("fct_copilot_member_daily", "fct_copilot_acceptance_weekly_by_dimension")
+    )
+    assert partial.chart_specs == full.chart_specs
+
+
+def test_warehouse_without_marts_renders_an_explicit_empty_report(tmp_path):
+    wh = tmp_path / "empty.duckdb"
+    duckdb.connect(str(wh)).close()
+    parsed = parse_report(build_report(wh, tmp_path / "out").read_text(encoding="utf-8"))
+    assert "no organization or enterprise" in parsed.text("no-scopes")
+    assert parsed.chart_specs == {}
+    for panel_id in (
+        "table-overview-scopes",
+        "chart-overview-daily-active-users",
+        "table-overview-data-health",
+    ):
+        assert parsed.ids[panel_id]["class"] == "no-data"
+
+
+def test_mart_with_an_unexpected_shape_is_reported_not_fatal(tmp_path):
+    wh = make_marts_warehouse(tmp_path / "warehouse.duckdb")
+    con = duckdb.connect(str(wh))
+    con.execute("alter table marts.dim_copilot_seats drop column plan_type")
+    con.close()
+    parsed = parse_report(build_report(wh, tmp_path / "out").read_text(encoding="utf-8"))
+    assert "marts.dim_copilot_seats could not be read" in parsed.text(f"table-{ORG}-inactive-seats")
+    assert f"chart-{ORG}-active-users" in parsed.chart_specs
+
+
+def test_values_from_the_marts_cannot_inject_markup(tmp_path):
+    wh = make_marts_warehouse(tmp_path / "warehouse.duckdb")
+    con = duckdb.connect(str(wh))
+    evil = "</script><img src=x onerror=alert(1)>"
+    con.execute(
+        "update marts.fct_copilot_usage_by_dimension_daily set dimension_value = ? "
+        "where dimension = 'ide' and dimension_value = 'vscode'",
+        [evil],
+    )
+    con.execute("update marts.fct_copilot_member_summary set user_login = ? where user_id = 1", [evil])
+    con.close()
+    parsed = parse_report(build_report(wh, tmp_path / "out").read_text(encoding="utf-8"))
+    assert not [r for r in parsed.references if r[0] == "img"]
+    assert evil in _trace_points(parsed.chart_specs[f"chart-{ORG}-by-ide"])[0][1]
+    assert evil in [row[0] for row in parsed.tables[f"table-{ORG}-top-members"]]
+
+
+def test_report_leaves_the_warehouse_file_untouched(warehouse, tmp_path):
+    before = hashlib.sha256(warehouse.read_bytes()).hexdigest()
+    build_report(warehouse, tmp_path)
+    assert hashlib.sha256(warehouse.read_bytes()).hexdigest() == before
+    assert not warehouse.with_suffix(".duckdb.wal").exists()
+
+
+def test_missing_warehouse_is_a_clear_error(tmp_path):
+    with pytest.raises(ReportError, match="does not exist: run `make run`"):
+        build_report(tmp_path / "nope.duckdb", tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("args", "exit_code"),
+    [
+        pytest.param(["--out-dir", "{out}"], 0, id="builds into --out-dir"),
+        pytest.param(["--warehouse", "{missing}", "--out-dir", "{out}"], 1, id="missing warehouse exits 1"),
+    ],
+)
+def test_cli(warehouse, tmp_path, monkeypatch, capsys, args, exit_code):
+    monkeypatch.setenv("COPILOT_WAREHOUSE_PATH", str(warehouse))
+    argv = [a.format(out=tmp_path / "out", missing=tmp_path / "missing.duckdb") for a in args]
+    assert report.cli("report", argv) == exit_code
+    assert (tmp_path / "out" / "index.html").exists() == (exit_code == 0)
+    if exit_code == 0:
+        assert capsys.readouterr().out.strip() == str(tmp_path / "out" / "index.html")
+
+
+def test_all_contract_marts_are_in_the_fixture(warehouse):
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        tables = {t for (t,) in con.execute("select table_name from information_schema.tables").fetchall()}
+    finally:
+        con.close()
+    assert set(ALL_MARTS) <= tables
