@@ -384,7 +384,7 @@ class Dataset:
         else:
             seat_start = c.start_day + timedelta(days=int(self._range_days * rng.random() ** 0.8))
         left_day = None
-        if rng.random() < 0.06 and (c.end_day - seat_start).days > 10:
+        if rng.random() < 0.08 and (c.end_day - seat_start).days > 10:
             window = min(30, (c.end_day - seat_start).days - 5)
             left_day = c.end_day - timedelta(days=rng.randint(1, max(1, window)))
         ide = _pick_weighted(rng, IDES)
