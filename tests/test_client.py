@@ -241,7 +241,7 @@ def _reset_in(seconds: int) -> str:
             [{"status": 429, "headers": {"Retry-After": "7"}}], [(7, 7)], id="429 Retry-After then 200"
         ),
         pytest.param(
-            [{"status": 403, "headers": {"x-ratelimit-remaining": "0", "x-ratelimit-reset": _reset_in(30)}}],
+            [{"status": 403, "headers": {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "+30"}}],
             [(29, 32)],
             id="403 remaining 0 then 200 waits for reset",
         ),
@@ -249,7 +249,7 @@ def _reset_in(seconds: int) -> str:
             [
                 {
                     "status": 429,
-                    "headers": {"x-ratelimit-remaining": "0", "x-ratelimit-reset": _reset_in(3600)},
+                    "headers": {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "+3600"},
                 }
             ],
             [(120, 120)],
@@ -277,7 +277,10 @@ def _reset_in(seconds: int) -> str:
 )
 def test_transient_failures_are_retried_then_succeed(client, rsps, sleeps, first, expected_waits):
     for spec in first:
-        rsps.get(USERS_URL, **spec)
+        headers = dict(spec.get("headers", {}))
+        if headers.get("x-ratelimit-reset", "").startswith("+"):  # "+N": N seconds from now
+            headers["x-ratelimit-reset"] = _reset_in(int(headers["x-ratelimit-reset"][1:]))
+        rsps.get(USERS_URL, **{**spec, "headers": headers})
     rsps.get(USERS_URL, **OK)
     assert client.report_links(ORG, "users-1-day", DAY).links == [SIGNED]
     assert len(rsps.calls) == len(first) + 1
@@ -583,6 +586,18 @@ def test_logs_and_errors_never_show_token_or_signed_url(sleeps, rsps, caplog, tm
     _secret_free(caplog.text)
     assert "copilot-reports.github.com/r/users/part-1.ndjson?<redacted>" in caplog.text
     _secret_free(repr(client))
+
+
+def test_stats_copy_and_serialise_as_plain_dicts(client):
+    import copy
+    import json
+
+    client.stats.add("calls", 2)
+    client.stats.status(200)
+    expected = {"calls": 2, "retries": 0, "downloads": 0, "bytes": 0, "by_status": {"200": 1}}
+    assert copy.deepcopy(client.stats) == expected
+    assert type(copy.deepcopy(client.stats)) is dict
+    assert json.loads(json.dumps(client.stats)) == expected
 
 
 def test_errors_pickle_with_their_context():

@@ -248,6 +248,9 @@ class ClientStats(dict):
         with self._lock:
             return {**self, "by_status": dict(self["by_status"])}
 
+    def __reduce__(self):  # pickle/deepcopy give a plain dict (the lock cannot be copied)
+        return (dict, (self.snapshot(),))
+
 
 # --- base URLs --------------------------------------------------------------------------------
 
