@@ -184,14 +184,26 @@ def test_test_connection_without_connection_reports_instead_of_raising(monkeypat
 
 
 @pytest.mark.integration
-def test_hook_against_the_simulator(monkeypatch, tmp_path):
-    simulator = pytest.importorskip("copilot_warehouse.simulator")
-    with simulator.SimulatorServer() as server:
-        host = server.url.removeprefix("http://")
-        _set_conn(monkeypatch, "copilot_sim_conn", f"http://:{server.dataset.config.token}@{host}")
-        hook = GitHubCopilotHook("copilot_sim_conn")
-        assert hook.test_connection()[0] is True
-        client = hook.get_conn()
-        assert client.check_availability(ORG).available
-        links = client.report_links(ORG, "organization-1-day", date(2026, 11, 18))
-        assert client.download(links.links[0], tmp_path / "part-0001.ndjson") > 0
+def test_hook_against_the_simulator(monkeypatch, tmp_path, simulator):
+    host = simulator.url.removeprefix("http://")
+    _set_conn(monkeypatch, "copilot_sim_conn", f"http://:{simulator.dataset.config.token}@{host}")
+    hook = GitHubCopilotHook("copilot_sim_conn")
+    ok, message = hook.test_connection()
+    assert ok is True, message
+    client = hook.get_conn()
+    assert client.base_url == simulator.url
+    assert client.check_availability(ORG).available
+    links = client.report_links(ORG, "organization-1-day", date(2026, 11, 18))
+    assert client.download(links.links[0], tmp_path / "part-0001.ndjson") > 0
+
+
+@pytest.mark.integration
+def test_hook_with_a_wrong_token_fails_its_connection_test(monkeypatch, simulator):
+    _set_conn(
+        monkeypatch,
+        "copilot_sim_bad_conn",
+        {"conn_type": "http", "host": simulator.url, "password": "wrong-token-value"},
+    )
+    ok, message = GitHubCopilotHook("copilot_sim_bad_conn").test_connection()
+    assert ok is False
+    assert "HTTP 401" in message and "wrong-token-value" not in message
