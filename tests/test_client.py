@@ -260,6 +260,7 @@ def _reset_in(seconds: int) -> str:
             [(60, 60)],
             id="403 secondary rate limit then 200 waits a minute",
         ),
+        pytest.param([{"status": 429}], [(0.5, 1.0)], id="429 without hints backs off exponentially"),
         pytest.param(
             [{"status": 429, "headers": {"Retry-After": "600"}}],
             [(120, 120)],

@@ -495,8 +495,10 @@ class CopilotClient:
             None, ctx.get("scope"), ctx.get("report"), ctx.get("day"), redact.exception_text(exc)
         )
 
-    def _rate_limit_wait(self, resp: requests.Response) -> float:
-        """Seconds to wait per GitHub's rules: Retry-After, else until x-ratelimit-reset, else 60."""
+    def _rate_limit_wait(self, resp: requests.Response) -> float | None:
+        """Seconds to wait per GitHub's rules: ``Retry-After``, else until ``x-ratelimit-reset``
+        (when ``x-ratelimit-remaining`` is 0), else a minute for a secondary-rate-limit message,
+        else None (exponential backoff)."""
         retry_after = resp.headers.get("retry-after")
         if retry_after is not None:
             try:
@@ -508,7 +510,9 @@ class CopilotClient:
                 return max(0.0, float(resp.headers["x-ratelimit-reset"]) - time.time() + 1.0)
             except ValueError:
                 pass
-        return SECONDARY_RATE_LIMIT_WAIT
+        if _SECONDARY_RATE_LIMIT_RE.search(_github_message(resp)):
+            return SECONDARY_RATE_LIMIT_WAIT
+        return None
 
     def _classify(self, resp: requests.Response, ctx: dict[str, Any]) -> CopilotApiError:
         """The error for a failed response (retryable or not), with the reason in words."""
@@ -522,9 +526,8 @@ class CopilotClient:
             wait = self._rate_limit_wait(resp)
             reset = resp.headers.get("x-ratelimit-reset")
             when = f"; the limit resets at epoch {reset}" if reset else ""
-            return RateLimitedError(
-                *args, f"rate limited (wait {wait:.0f} s{when}).{said}", request_id=rid, wait=wait
-            )
+            hint = f"wait {wait:.0f} s{when}" if wait is not None else "no wait hint; backing off"
+            return RateLimitedError(*args, f"rate limited ({hint}).{said}", request_id=rid, wait=wait)
         if status >= 500:
             return RetryableApiError(*args, f"GitHub server error.{said}", request_id=rid)
         if status == 401:
