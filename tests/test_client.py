@@ -7,6 +7,7 @@ download without the token, follow Link headers, and never show a token or a sig
 
 from __future__ import annotations
 
+import email.utils
 import logging
 import time
 from datetime import date
@@ -262,6 +263,11 @@ def _reset_in(seconds: int) -> str:
         ),
         pytest.param([{"status": 429}], [(0.5, 1.0)], id="429 without hints backs off exponentially"),
         pytest.param(
+            [{"status": 503, "headers": {"Retry-After": "+20s as HTTP-date"}}],
+            [(18, 21)],
+            id="503 with an HTTP-date Retry-After",
+        ),
+        pytest.param(
             [{"status": 429, "headers": {"Retry-After": "600"}}],
             [(120, 120)],
             id="Retry-After above max_wait is capped",
@@ -281,6 +287,9 @@ def test_transient_failures_are_retried_then_succeed(client, rsps, sleeps, first
         headers = dict(spec.get("headers", {}))
         if headers.get("x-ratelimit-reset", "").startswith("+"):  # "+N": N seconds from now
             headers["x-ratelimit-reset"] = _reset_in(int(headers["x-ratelimit-reset"][1:]))
+        if headers.get("Retry-After", "").endswith("as HTTP-date"):
+            seconds = int(headers["Retry-After"][1:].split("s", 1)[0])
+            headers["Retry-After"] = email.utils.formatdate(time.time() + seconds, usegmt=True)
         rsps.get(USERS_URL, **{**spec, "headers": headers})
     rsps.get(USERS_URL, **OK)
     assert client.report_links(ORG, "users-1-day", DAY).links == [SIGNED]
@@ -708,3 +717,20 @@ def test_simulator_rejects_a_wrong_token_with_a_clear_error(sim, sleeps):
 def test_simulator_legacy_api_is_retired(sim_client):
     with pytest.raises(LegacyApiRetiredError, match="retired by GitHub on 2026-04-02"):
         sim_client.legacy_metrics(ORG, "2026-03-01", "2026-03-05")
+
+
+@pytest.mark.integration
+def test_simulator_slow_answer_times_out_then_succeeds(sim, sleeps):
+    sim.faults.add("slow", match="users-1-day/2026-11-18$", seconds=1.0)
+    client = CopilotClient(sim.url, sim.dataset.config.token, sleep=sleeps.append, timeout=(2, 0.3))
+    assert client.report_links(ORG, "users-1-day", SIM_DAY) is not None
+    assert client.stats["retries"] == 1 and client.stats["by_status"].get("error") == 1
+
+
+@pytest.mark.integration
+def test_simulator_seats_span_several_pages(make_simulator, sleeps):
+    server = make_simulator(users_per_org=230)
+    client = CopilotClient(server.url, server.dataset.config.token, sleep=sleeps.append)
+    seats = list(client.seats(ORG))
+    assert len(seats) == len(server.dataset.seats(ORG)) > 200
+    assert server.count(r"/copilot/billing/seats$") == 3

@@ -19,6 +19,7 @@ the token nor a signed URL's query string ever shows.
 
 from __future__ import annotations
 
+import email.utils
 import os
 import random
 import re
@@ -344,6 +345,21 @@ _TRANSIENT_EXCEPTIONS = (
 )
 
 
+def _retry_after(resp: requests.Response) -> float | None:
+    """``Retry-After`` in seconds (delta-seconds or HTTP-date form), or None."""
+    value = resp.headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
 def _wire_bytes(resp: requests.Response, fallback: int) -> int:
     """Bytes read from the socket so far (before any decompression)."""
     try:
@@ -499,12 +515,9 @@ class CopilotClient:
         """Seconds to wait per GitHub's rules: ``Retry-After``, else until ``x-ratelimit-reset``
         (when ``x-ratelimit-remaining`` is 0), else a minute for a secondary-rate-limit message,
         else None (exponential backoff)."""
-        retry_after = resp.headers.get("retry-after")
+        retry_after = _retry_after(resp)
         if retry_after is not None:
-            try:
-                return max(0.0, float(retry_after))
-            except ValueError:
-                pass
+            return retry_after
         if resp.headers.get("x-ratelimit-remaining") == "0" and resp.headers.get("x-ratelimit-reset"):
             try:
                 return max(0.0, float(resp.headers["x-ratelimit-reset"]) - time.time() + 1.0)
@@ -529,7 +542,9 @@ class CopilotClient:
             hint = f"wait {wait:.0f} s{when}" if wait is not None else "no wait hint; backing off"
             return RateLimitedError(*args, f"rate limited ({hint}).{said}", request_id=rid, wait=wait)
         if status >= 500:
-            return RetryableApiError(*args, f"GitHub server error.{said}", request_id=rid)
+            return RetryableApiError(
+                *args, f"GitHub server error.{said}", request_id=rid, wait=_retry_after(resp)
+            )
         if status == 401:
             return UnauthorizedError(
                 *args,
