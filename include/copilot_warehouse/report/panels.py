@@ -490,10 +490,10 @@ def scope_kpis(daily: Rows, weekly: Rows, seat_rows: Rows) -> tuple[list[Kpi], s
             Kpi(
                 "Inactive seats",
                 fmt(s["inactive_seats"], "int"),
-                f"{fmt(_rate(s['inactive_seats'], s['seats']), 'pct')} of seats",
+                f"{fmt(_rate(s['inactive_seats'], s['seats']), 'pct')} of seats; "
+                f"{fmt(s['never_used_seats'], 'int')} never used",
                 tone="bad" if s["inactive_seats"] else "",
             ),
-            Kpi("Never-used seats", fmt(s["never_used_seats"], "int"), "never active"),
         ]
     elif seat_rows.note and "not in the warehouse" in seat_rows.note:
         notes.append(seat_rows.note)
