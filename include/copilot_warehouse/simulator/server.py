@@ -105,7 +105,10 @@ class SimulatorServer:
         self._httpd = ThreadingHTTPServer((self.host, self.port), handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name="copilot-simulator", daemon=True
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="copilot-simulator",
+            daemon=True,
         )
         self._thread.start()
         log.info("simulator listening on %s", self.url)
