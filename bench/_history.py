@@ -1,0 +1,230 @@
+"""Raw-warehouse fixtures for the dbt benchmarks: N days of one simulated organization.
+
+Reports come from the simulator's deterministic ``Dataset`` (the records the HTTP server would
+serve), are landed with ``landing.write_partition`` and loaded with ``loader.load_partition``,
+exactly as ingest does after a download, minus the HTTP. A seats/billing snapshot of the last
+day is loaded with ``loader.load_snapshot``. Built warehouses are cached under
+``data/bench/history/`` (``--rebuild`` in the scripts drops the cache).
+
+Every fixture uses the same simulator configuration (history start .. one day past the longest
+history), so the 7-day history is exactly the last 7 days of the 365-day one and the "new day"
+is the same day in both.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import _harness as h
+
+ORG = "bench-org"
+SIM_DAYS = 366  # the longest history (365) plus the new day
+# A fixed, already published new day (so no model can treat it as "future"), 365 days before it.
+NEW_DAY = date(2026, 11, 22)
+FIRST_DAY = NEW_DAY - timedelta(days=SIM_DAYS - 1)
+PARTS = 2
+CACHE = h.DATA_DIR / "history"
+
+
+def sim_config(users: int):
+    from copilot_warehouse.simulator.data import SimulatorConfig
+
+    return SimulatorConfig(
+        orgs=(ORG,),
+        enterprises=(),
+        users_per_org=users,
+        start_day=FIRST_DAY,
+        end_day=FIRST_DAY + timedelta(days=SIM_DAYS - 1),
+        parts=PARTS,
+    )
+
+
+def history_days(ndays: int) -> list[date]:
+    """The last ``ndays`` days before the new day."""
+    new = new_day()
+    return [new - timedelta(days=ndays - i) for i in range(ndays)]
+
+
+def new_day() -> date:
+    return NEW_DAY
+
+
+def land_and_load(con, dataset, days: list[date], landing_root: Path, load_id: str) -> dict:
+    """Land every daily report of ``days`` and load it into raw; returns counts."""
+    from copilot_warehouse import config, landing, loader
+    from copilot_warehouse.simulator.data import split_parts
+
+    scope = config.Scope(config.ORGANIZATION, ORG)
+    records = partitions = 0
+    for day in days:
+        for report in config.DAILY_REPORTS[config.ORGANIZATION]:
+            lines = dataset.report_lines(scope, report, day)
+            if lines is None:
+                landing.write_partition(landing_root, scope, report, day, 204)
+                loader.record_status(con, scope, report, day, "no_report", 204, "no report", load_id)
+                continue
+            files = {
+                landing.part_name(k + 1): "".join(line + "\n" for line in part).encode()
+                for k, part in enumerate(split_parts(lines, PARTS))
+            }
+            landing.write_partition(landing_root, scope, report, day, 200, files)
+            result = loader.load_partition(con, scope, report, day, str(landing_root), load_id)
+            records += result.records
+            partitions += 1
+        shutil.rmtree(landing_root / "organization", ignore_errors=True)  # keep the disk small
+    return {"records": records, "partitions": partitions}
+
+
+def build_raw(users: int, ndays: int, *, rebuild: bool = False) -> tuple[Path, dict]:
+    """A cached raw warehouse with the ``ndays`` days before the new day and a seat snapshot."""
+    h.require("copilot_warehouse.loader", "load_partition", "load_snapshot", "record_status")
+    h.require("copilot_warehouse.landing", "write_partition")
+    from copilot_warehouse import config, warehouse
+    from copilot_warehouse.simulator.data import Dataset
+
+    CACHE.mkdir(parents=True, exist_ok=True)
+    db = CACHE / f"raw-{ORG}-u{users}-d{ndays}.duckdb"
+    info_file = Path(str(db) + ".json")
+    if db.exists() and info_file.exists() and not rebuild:
+        return db, json.loads(info_file.read_text())
+    h.copy_db(Path("/nonexistent"), db)
+    dataset = Dataset(sim_config(users))
+    days = history_days(ndays)
+    t0 = time.perf_counter()
+    con = warehouse.connect(db)
+    counts = land_and_load(con, dataset, days, h.fresh_dir(CACHE / "landing"), "bench-history")
+    scope = config.Scope(config.ORGANIZATION, ORG)
+    from copilot_warehouse import loader
+
+    loader.load_snapshot(con, scope, days[-1], dataset.billing(scope), dataset.seats(scope), "bench-history")
+    con.execute("checkpoint")
+    con.close()
+    info = {
+        "users": users,
+        "days": ndays,
+        "first": days[0].isoformat(),
+        "last": days[-1].isoformat(),
+        "build_seconds": round(time.perf_counter() - t0, 1),
+        **counts,
+        "db_mb": round(db.stat().st_size / 1e6, 1),
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    info_file.write_text(json.dumps(info))
+    return db, info
+
+
+def load_new_day(db: Path, users: int) -> dict:
+    """Land and load the new day (after the history) into ``db``."""
+    from copilot_warehouse import warehouse
+    from copilot_warehouse.simulator.data import Dataset
+
+    con = warehouse.connect(db)
+    try:
+        return land_and_load(
+            con, Dataset(sim_config(users)), [new_day()], h.fresh_dir(CACHE / "landing-new"), "bench-new-day"
+        )
+    finally:
+        con.execute("checkpoint")
+        con.close()
+
+
+# --- running dbt build -------------------------------------------------------------------------
+def dbt_env(db: Path) -> dict[str, str]:
+    """Environment of a dbt child: the warehouse file, and target/log folders of the benchmarks."""
+    return {
+        "COPILOT_WAREHOUSE_PATH": str(db),
+        "DBT_TARGET_PATH": str(h.DATA_DIR / "dbt-target"),
+        "DBT_LOG_PATH": str(h.DATA_DIR / "dbt-logs"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        "DO_NOT_TRACK": "1",
+    }
+
+
+def run_build(db: Path, *, full_refresh: bool = False) -> dict:
+    """In this (fresh) process: ``dbt build`` via ``copilot_warehouse.dbt_runner.build``.
+
+    Falls back to dbt's own ``dbtRunner`` (same project and profile) while ``dbt_runner`` does
+    not exist yet; the result says which was used.
+    """
+    import inspect
+    import os
+
+    os.environ.update(dbt_env(db))
+    t0 = time.perf_counter()
+    try:
+        runner = h.require("copilot_warehouse.dbt_runner", "build")
+    except h.Missing:
+        runner = None
+    if runner is not None:
+        via = "copilot_warehouse.dbt_runner.build"
+        sig = inspect.signature(runner.build)
+        kwargs = {}
+        for name in sig.parameters:
+            if name in ("warehouse_path", "warehouse", "db_path", "path"):
+                kwargs[name] = str(db)
+            elif name == "full_refresh":
+                kwargs[name] = full_refresh
+        t1 = time.perf_counter()
+        result = runner.build(**kwargs)
+        seconds = time.perf_counter() - t1
+        ok = _success(result)
+    else:
+        from dbt.cli.main import dbtRunner
+
+        via = "dbt.cli.main.dbtRunner (fallback: copilot_warehouse.dbt_runner absent)"
+        project = str(h.REPO / "dbt")
+        args = ["build", "--project-dir", project, "--profiles-dir", project, "--quiet"]
+        if full_refresh:
+            args.append("--full-refresh")
+        t1 = time.perf_counter()
+        result = dbtRunner().invoke(args)
+        seconds = time.perf_counter() - t1
+        ok = bool(result.success)
+    return {
+        "via": via,
+        "seconds": seconds,
+        "import_seconds": t1 - t0,
+        "success": ok,
+        "peak_rss_mb": round(h.peak_rss_mb(), 1),
+        "result": repr(result)[:300],
+    }
+
+
+def _success(result: object) -> bool | None:
+    if result is None:
+        return None
+    if isinstance(result, bool):
+        return result
+    if isinstance(result, int):
+        return result == 0
+    if isinstance(result, dict):
+        for key in ("success", "ok"):
+            if key in result:
+                return bool(result[key])
+        if "returncode" in result:
+            return result["returncode"] == 0
+    for attr in ("success", "ok"):
+        if hasattr(result, attr):
+            return bool(getattr(result, attr))
+    if hasattr(result, "returncode"):
+        return result.returncode == 0
+    return None
+
+
+def build_in_child(db: Path, *, full_refresh: bool = False, timeout: float = 3600) -> dict:
+    """Run :func:`run_build` in a fresh child process (as an Airflow task would) and return its figures."""
+    argv = [__file__, "build", str(db)] + (["--full-refresh"] if full_refresh else [])
+    return h.run_child(argv, env=dbt_env(db), timeout=timeout)
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) >= 3 and sys.argv[1] == "build":
+        print(json.dumps(run_build(Path(sys.argv[2]), full_refresh="--full-refresh" in sys.argv)))
+    else:
+        raise SystemExit("usage: _history.py build DB [--full-refresh]")
