@@ -336,3 +336,16 @@ def test_all_contract_marts_are_in_the_fixture(warehouse):
     finally:
         con.close()
     assert set(ALL_MARTS) <= tables
+
+
+def test_rate_by_lines_comes_from_the_mart_when_it_has_one(tmp_path):
+    wh = make_marts_warehouse(tmp_path / "warehouse.duckdb")
+    con = duckdb.connect(str(wh))
+    con.execute(
+        "alter table marts.fct_copilot_acceptance_weekly add column loc_acceptance_rate double default 1.25"
+    )
+    con.close()
+    parsed = parse_report(build_report(wh, tmp_path / "out").read_text(encoding="utf-8"))
+    by_lines = _trace_points(parsed.chart_specs[f"chart-{ORG}-acceptance-weekly"])[1]
+    assert by_lines[0] == "By lines of code"
+    assert set(by_lines[2]) == {1.25}

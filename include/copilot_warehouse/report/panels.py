@@ -139,12 +139,20 @@ def usage_daily(reader: MartReader, scope: ScopeKey) -> Rows:
 
 
 def acceptance_weekly(reader: MartReader, scope: ScopeKey) -> Rows:
-    """Weekly acceptance rows of one scope with the rate by lines, oldest week first."""
+    """Weekly acceptance rows of one scope with the rate by lines, oldest week first.
+
+    The rate by lines is the mart's ``loc_acceptance_rate`` when it has one, else the same
+    definition (lines added / lines suggested, summed over the week) computed here.
+    """
+    loc_rate = (
+        "loc_acceptance_rate"
+        if "loc_acceptance_rate" in reader.columns.get(ACCEPTANCE_WEEKLY, [])
+        else "loc_added / nullif(loc_suggested_to_add, 0) as loc_acceptance_rate"
+    )
     return reader.query(
         ACCEPTANCE_WEEKLY,
         f"""select week_start, days_with_data, code_generations, code_acceptances, acceptance_rate,
-                   loc_suggested_to_add, loc_added,
-                   loc_added / nullif(loc_suggested_to_add, 0) as loc_acceptance_rate,
+                   loc_suggested_to_add, loc_added, {loc_rate},
                    active_users, acceptance_rate_change
             from {SCHEMA}.{ACCEPTANCE_WEEKLY}
             where scope_type = ? and scope_name = ?
@@ -310,7 +318,8 @@ def scope_section(reader: MartReader, scope: ScopeKey) -> ScopeSection:
         f"chart-{sid}-acceptance-weekly",
         "Weekly acceptance rate",
         ACCEPTANCE_WEEKLY,
-        "Accepted ÷ suggested, per ISO week (Monday start): by suggestions and by lines of code",
+        "Accepted ÷ suggested per ISO week (Monday start), by suggestions and by lines of code; "
+        "lines added include agent edits, so the rate by lines can exceed 100%",
     )
     volume = Panel(
         f"chart-{sid}-suggestions-weekly",
