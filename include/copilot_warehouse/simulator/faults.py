@@ -230,9 +230,15 @@ def _repeated(lines, parts, index, count: int = 3, **_):
 
 def _per_record(lines, change):
     out = []
-    for k, line in enumerate(lines):
-        rec = json.loads(line)
+    k = 0
+    for line in lines:
+        try:
+            rec = json.loads(line)
+        except ValueError:  # already broken by another fault: keep it as it is
+            out.append(line)
+            continue
         change(k, rec)
+        k += 1
         out.append(_dumps(rec))
     return out
 
