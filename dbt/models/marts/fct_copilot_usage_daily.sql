@@ -1,0 +1,87 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['scope_type', 'scope_name', 'day'],
+        on_schema_change='append_new_columns',
+    )
+}}
+
+-- Scope x day usage, one continuous history across the legacy and the usage metrics APIs.
+with
+
+usage_days as (
+
+    select * from {{ ref('int_usage_days_conformed') }}
+
+),
+
+member_days as (
+
+    select * from {{ ref('int_member_days_activity') }}
+
+),
+
+changes as (
+
+    select
+        day,
+        max(_loaded_at) as last_loaded_at
+    from usage_days
+    group by day
+
+),
+
+recomputed_days as (
+
+    select * from usage_days
+    where day >= {{ incremental_start_day('changes') }}
+
+),
+
+members_per_day as (
+
+    select
+        scope_type,
+        scope_name,
+        day,
+        count(distinct user_id) filter (where is_active) as active_members
+    from member_days
+    group by scope_type, scope_name, day
+
+),
+
+final as (
+
+    select
+        recomputed_days.scope_type,
+        recomputed_days.scope_name,
+        recomputed_days.day,
+        {{ iso_week_start('recomputed_days.day') }} as week_start,
+        recomputed_days.daily_active_users,
+        recomputed_days.weekly_active_users,
+        recomputed_days.monthly_active_users,
+        recomputed_days.engaged_users,
+        cast(members_per_day.active_members as bigint) as active_members,
+        recomputed_days.user_initiated_interactions,
+        recomputed_days.code_generations,
+        recomputed_days.code_acceptances,
+        recomputed_days.loc_suggested_to_add,
+        recomputed_days.loc_added,
+        recomputed_days.loc_deleted,
+        {{ safe_ratio('recomputed_days.code_acceptances', 'recomputed_days.code_generations') }}
+            as acceptance_rate,
+        {{ safe_ratio('recomputed_days.loc_added', 'recomputed_days.loc_suggested_to_add') }}
+            as loc_acceptance_rate,
+        recomputed_days.source_api,
+        recomputed_days._loaded_at as last_loaded_at
+    from recomputed_days
+    left join members_per_day
+        on
+            recomputed_days.scope_type = members_per_day.scope_type
+            and recomputed_days.scope_name = members_per_day.scope_name
+            and recomputed_days.day = members_per_day.day
+
+)
+
+select * from final
