@@ -1,0 +1,777 @@
+"""Load landed partitions into the ``raw`` schema: one DuckDB transaction per (scope, report, day).
+
+DuckDB reads the files itself (no Python loop per record): each NDJSON part is read as lines of
+text (``read_csv`` with one VARCHAR column, no quoting, NUL as delimiter, 64 MB lines allowed) and
+every check is SQL (``json_valid``, ``json_type``, ``json_extract``). A part that is a JSON array
+rather than NDJSON is expanded element by element (``read_json_objects(format='array')``).
+
+In one transaction the loader:
+
+1. deletes the partition's rows from its raw table (``warehouse.REPORT_TABLES``) and its
+   previous quarantine rows;
+2. inserts every valid record untouched, with its keys and load metadata;
+3. keeps the first of records repeated on the table's key (across parts too) and counts the rest;
+4. writes every bad line to ``raw.quarantine`` with the reason and the raw line: malformed or
+   truncated JSON, a value that is not an object, a missing or non-integer key column, a record
+   for another day, a non-numeric or negative counter, a byte sequence that is not UTF-8;
+5. records every top-level key in ``raw.schema_keys`` (first and last day seen);
+6. appends the outcome to ``raw.ingest_log``.
+
+Any error rolls the transaction back, so what was loaded before stays untouched, and the error
+names the scope, report and day.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from copilot_warehouse import config, landing, redact, warehouse
+from copilot_warehouse.config import Scope
+
+log = redact.get_logger(__name__)
+
+SOURCE_REPORTS = "usage_metrics"
+SOURCE_SEATS = "seats_api"
+SOURCE_LEGACY = "legacy_metrics"
+
+SNAPSHOT_REPORT = "billing"  # landing folder of the seats/billing snapshots
+BILLING_FILE = "billing.json"
+SEATS_FILE = "seats.ndjson"
+
+MAX_LINE_BYTES = 64 * 1024 * 1024  # GitHub user lines can be several MB; allow plenty
+
+# Top-level counters that must be non-negative numbers when present (null or absent is fine).
+COUNTER_FIELDS: tuple[str, ...] = (
+    "user_initiated_interaction_count",
+    "code_generation_activity_count",
+    "code_acceptance_activity_count",
+    "loc_suggested_to_add_sum",
+    "loc_suggested_to_delete_sum",
+    "loc_added_sum",
+    "loc_deleted_sum",
+    "chat_panel_agent_mode",
+    "chat_panel_ask_mode",
+    "chat_panel_custom_mode",
+    "chat_panel_edit_mode",
+    "chat_panel_plan_mode",
+    "chat_panel_unknown_mode",
+    "daily_active_users",
+    "weekly_active_users",
+    "monthly_active_users",
+)
+# Where a repository's identity may sit in a repos-1-day record: ids first, then names.
+REPO_KEY_PATHS: tuple[str, ...] = (
+    "$.repository_id",
+    "$.repo_id",
+    "$.repository.id",
+    "$.id",
+    "$.repository_full_name",
+    "$.repository_name",
+    "$.repository.full_name",
+    "$.repository.name",
+    "$.full_name",
+    "$.name",
+)
+_NUMERIC_TYPES = "('UBIGINT', 'BIGINT', 'DOUBLE')"
+
+
+class LoadError(RuntimeError):
+    """A partition could not be loaded; nothing of it was written (the transaction rolled back)."""
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """Outcome of loading one partition.
+
+    Attributes:
+        records: rows now in the raw table for the partition (after dedupe).
+        quarantined: bad lines written to ``raw.quarantine``.
+        duplicates: records dropped because an earlier line had the same key.
+        parts: files read.
+        status: ``loaded`` or ``no_report`` (a 204 manifest: existing rows are kept).
+    """
+
+    records: int
+    quarantined: int
+    duplicates: int
+    parts: int
+    status: str = "loaded"
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _q(value: str) -> str:
+    """A SQL string literal."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _label(scope: Scope, report: str, day: date) -> str:
+    return f"{scope.label} {report} {day.isoformat()}"
+
+
+# --- reading parts -------------------------------------------------------------------------------
+def _first_char(path: Path) -> str:
+    """First non-whitespace character of a file ('' when empty)."""
+    with open(path, "rb") as fh:
+        while chunk := fh.read(65536):
+            stripped = chunk.lstrip(b" \t\r\n\xef\xbb\xbf")
+            if stripped:
+                return chr(stripped[0])
+    return ""
+
+
+def _lines_sql(path: Path) -> str:
+    return (
+        f"read_csv({_q(str(path))}, columns = {{'line': 'VARCHAR'}}, header = false, delim = chr(0), "
+        f"quote = '', escape = '', new_line = '\\r\\n', strict_mode = false, auto_detect = false, "
+        f"max_line_size = {MAX_LINE_BYTES})"
+    )
+
+
+def _array_sql(path: Path) -> str:
+    return f"read_json_objects({_q(str(path))}, format = 'array', maximum_object_size = {MAX_LINE_BYTES})"
+
+
+@dataclass
+class _Source:
+    """One part as DuckDB will read it, plus lines quarantined before SQL (file-level faults)."""
+
+    index: int
+    relpath: str
+    sql: str | None  # select _pidx, _part, _line, line
+    pre_quarantine: list[tuple[str, int | None, str, str | None]]  # (part, line, reason, raw)
+    lines: int | None = None  # lines in an NDJSON part (None: unknown, e.g. a JSON array)
+
+
+def _prepare_sources(
+    con: Any, files: list[tuple[str, Path]], tmpdir: Path, sanitize: frozenset[Path] = frozenset()
+) -> list[_Source]:
+    """Decide how each part is read.
+
+    A JSON array that does not parse is quarantined as a whole (checked before the transaction).
+    Invalid UTF-8 makes ``read_csv`` reject a whole file; the load then rolls back and is retried
+    with the files in ``sanitize`` copied with their bad lines blanked out (keeping line numbers)
+    and those lines quarantined.
+    """
+    sources = []
+    for index, (rel, path) in enumerate(files, start=1):
+        head = _first_char(path)
+        pre: list[tuple[str, int | None, str, str | None]] = []
+        if head == "":
+            sources.append(_Source(index, rel, None, pre))
+            continue
+        if head == "[":
+            sql = _array_sql(path)
+            try:
+                con.execute(f"select count(*) from {sql}").fetchall()
+            except Exception as exc:  # duckdb.Error subclasses
+                raw = path.read_bytes()[:1_000_000].decode("utf-8", "replace")
+                reason = "malformed JSON array file: " + str(exc).splitlines()[0][:300]
+                pre.append((rel, None, reason, raw))
+                sources.append(_Source(index, rel, None, pre))
+                continue
+            select = f"select {index} as _pidx, {_q(rel)} as _part, row_number() over () as _line, "
+            sources.append(_Source(index, rel, select + f"json::varchar as line from {sql}", pre))
+            continue
+        sql = _lines_sql(path)
+        if path in sanitize:
+            clean = tmpdir / f"clean-{index:04d}.ndjson"
+            pre = _blank_invalid_utf8(path, clean, rel)
+            sql = _lines_sql(clean)
+        select = f"select {index} as _pidx, {_q(rel)} as _part, row_number() over () as _line, line from "
+        sources.append(_Source(index, rel, select + sql, pre, _count_lines(path)))
+    return sources
+
+
+def _count_lines(path: Path) -> int:
+    """Lines in a file as ``read_csv`` sees them (a last line without a newline counts)."""
+    count, last = 0, b"\n"
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 22):
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return count + (last != b"\n")
+
+
+def _blank_invalid_utf8(src: Path, dest: Path, rel: str) -> list[tuple[str, int | None, str, str | None]]:
+    """Copy ``src`` to ``dest`` with lines that are not UTF-8 replaced by empty lines."""
+    bad = []
+    with open(src, "rb") as fin, open(dest, "wb") as fout:
+        for number, raw in enumerate(fin, start=1):
+            try:
+                raw.decode("utf-8")
+                fout.write(raw)
+            except UnicodeDecodeError:
+                bad.append((rel, number, "line is not valid UTF-8", raw.decode("utf-8", "replace")))
+                fout.write(b"\n")
+    return bad
+
+
+# --- SQL for one report --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _ReportSpec:
+    table: str
+    key_columns: tuple[str, ...]
+    paths: tuple[str, ...]  # json paths extracted once per line into the list _x
+    reasons: tuple[tuple[str, str], ...]  # (condition, reason expression), first match wins
+    key_exprs: tuple[tuple[str, str], ...]  # (column, expression)
+
+
+def _spec(report: str, day: date) -> _ReportSpec:
+    if report not in warehouse.REPORT_TABLES:
+        raise LoadError(f"unknown report {report!r}: expected one of {sorted(warehouse.REPORT_TABLES)}")
+    table, keys = warehouse.REPORT_TABLES[report]
+    paths: list[str] = []
+
+    def x(path: str) -> str:
+        if path not in paths:
+            paths.append(path)
+        return f"_x[{paths.index(path) + 1}]"
+
+    def present(path: str) -> str:
+        return f"({x(path)} is not null and json_type({x(path)}) <> 'NULL')"
+
+    def as_bigint(path: str) -> str:
+        return f"try_cast({x(path)} ->> '$' as bigint)"
+
+    reasons: list[tuple[str, str]] = []
+    key_exprs: list[tuple[str, str]] = []
+    is_28 = report.endswith("-28-day")
+    for column in ("user_id", "team_id"):
+        if column in keys or (report == "users-28-day" and column == "user_id"):
+            reasons.append((f"{as_bigint('$.' + column)} is null", f"'missing or non-integer {column}'"))
+            if column in keys:
+                key_exprs.append((column, as_bigint("$." + column)))
+    if "repo_key" in keys:
+        candidates = [
+            f"case when json_type({x(p)}) in ('UBIGINT', 'BIGINT', 'VARCHAR') then {x(p)} ->> '$' end"
+            for p in REPO_KEY_PATHS
+        ]
+        expr = f"nullif(coalesce({', '.join(candidates)}), '')"
+        reasons.append((f"{expr} is null", "'missing repository id or name'"))
+        key_exprs.append(("repo_key", expr))
+    day_expr = f"({x('$.day')} ->> '$')"
+    if is_28:
+        start = f"try_cast({x('$.report_start_day')} ->> '$' as date)"
+        end = f"try_cast({x('$.report_end_day')} ->> '$' as date)"
+        key_exprs += [("report_start_day", start), ("report_end_day", end)]
+        if report == "users-28-day":
+            reasons.append((f"try_cast({day_expr} as date) is null", "'missing or invalid day'"))
+            key_exprs.append(("line_key", f"{as_bigint('$.user_id')}::varchar || '|' || {day_expr}"))
+        else:
+            key_exprs.append(("line_key", "'totals'"))
+    else:
+        reasons.append(
+            (
+                f"{present('$.day')} and {day_expr} is distinct from {_q(day.isoformat())}",
+                f"'record is for day ' || {day_expr} || ', not the report day {day.isoformat()}'",
+            )
+        )
+    for name in COUNTER_FIELDS:
+        value = x("$." + name)
+        reasons.append(
+            (
+                f"{present('$.' + name)} and json_type({value}) not in {_NUMERIC_TYPES}",
+                f"'counter {name} is not a number: ' || left({value}::varchar, 100)",
+            )
+        )
+        reasons.append(
+            (
+                f"json_type({value}) in ('BIGINT', 'DOUBLE') and {value}::double < 0",
+                f"'counter {name} is negative: ' || {value}::varchar",
+            )
+        )
+    return _ReportSpec(table, keys, tuple(paths), tuple(reasons), tuple(key_exprs))
+
+
+def _source_sql(sources: list[_Source]) -> str:
+    return "\nunion all\n".join(s.sql for s in sources if s.sql)
+
+
+def _classified_sql(spec: _ReportSpec, source_sql: str) -> str:
+    """One row per non-blank line: part, line number, text, reason (null when valid), keys.
+
+    Each line is parsed once: ``try(json_extract(line, [paths]))`` is null exactly when the line
+    is not JSON; a JSON value is an object when its first character is ``{``.
+    """
+    path_list = "[" + ", ".join(_q(p) for p in spec.paths) + "]"
+    whens = "\n".join(f"            when {cond} then {reason}" for cond, reason in spec.reasons)
+    keys = "".join(f",\n    {expr} as {col}" for col, expr in spec.key_exprs)
+    blank = "trim(line, ' ' || chr(9) || chr(13)) = ''"
+    return f"""
+select _pidx, _part, _line, line, _reason{keys}
+from (
+    select *,
+        case
+            when _x is null and {blank} then 'blank'
+            when _x is null then 'malformed JSON (invalid or truncated line)'
+            when left(ltrim(line, ' ' || chr(9) || chr(13) || chr(65279)), 1) <> '{{'
+                then 'not a JSON object: a JSON ' || lower(coalesce(try(json_type(line)), 'value'))
+{whens}
+        end as _reason
+    from (
+        select _pidx, _part, _line, line, try(json_extract(line, {path_list})) as _x
+        from ({source_sql})
+        where line is not null
+    )
+)
+"""
+
+
+# --- public API ----------------------------------------------------------------------------------
+def load_partition(
+    con: Any,
+    scope: Scope,
+    report: str,
+    day: date | str,
+    landing_root: str | os.PathLike[str],
+    load_id: str,
+    *,
+    retries: int = 0,
+    started_at: datetime | None = None,
+) -> LoadResult:
+    """Load one landed partition into its raw table, replacing what was there, in one transaction.
+
+    Args:
+        con: open, writable DuckDB connection (``warehouse.connect``), not inside a transaction.
+        scope: the organization or enterprise.
+        report: report name, a key of ``warehouse.REPORT_TABLES``.
+        day: the report day (for 28-day reports, the report end day it was landed under).
+        landing_root: landing zone root (path or fsspec URL).
+        load_id: identifier stamped on every row written.
+        retries: retries the fetch needed (recorded in ``raw.ingest_log``).
+        started_at: when the fetch started (recorded in ``raw.ingest_log``).
+
+    Returns:
+        A :class:`LoadResult`.
+
+    Raises:
+        LoadError: the partition is not landed, unreadable, or the load failed; nothing of it was
+            written and the rows loaded earlier are untouched.
+    """
+    day = config.parse_day(day)
+    label = _label(scope, report, day)
+    spec = _spec(report, day)
+    for attempt in range(2):
+        try:
+            with landing.open_partition(landing_root, scope, report, day) as opened:
+                result = _load_opened(
+                    con,
+                    scope,
+                    report,
+                    day,
+                    landing_root,
+                    load_id,
+                    spec,
+                    opened,
+                    retries=retries,
+                    started_at=started_at,
+                )
+        except _PartitionChanged:
+            if attempt == 0:
+                log.info("%s: the landed partition changed while loading; loading it again", label)
+                continue
+            raise LoadError(f"{label}: the landed partition kept changing while loading it") from None
+        except landing.LandingError as exc:
+            raise LoadError(redact.redact(str(exc))) from None
+        except LoadError:
+            raise
+        except Exception as exc:
+            raise LoadError(
+                f"{label}: load failed and was rolled back: {redact.exception_text(exc)}"
+            ) from exc
+        log.info(
+            "%s: %s, %d records, %d quarantined, %d duplicates from %d parts",
+            label,
+            result.status,
+            result.records,
+            result.quarantined,
+            result.duplicates,
+            result.parts,
+        )
+        return result
+    raise AssertionError("unreachable")
+
+
+class _PartitionChanged(Exception):
+    """The partition was replaced in the landing zone while it was being loaded."""
+
+
+def _load_opened(
+    con: Any,
+    scope: Scope,
+    report: str,
+    day: date,
+    landing_root: str | os.PathLike[str],
+    load_id: str,
+    spec: _ReportSpec,
+    opened: landing.OpenPartition,
+    *,
+    retries: int,
+    started_at: datetime | None,
+) -> LoadResult:
+    manifest = opened.manifest
+    http_status = manifest.get("http_status")
+    if not opened.files and http_status == 204:
+        record_status(
+            con,
+            scope,
+            report,
+            day,
+            "no_report",
+            204,
+            "no report for this day (HTTP 204); rows loaded earlier are kept",
+            load_id,
+            retries=retries,
+            started_at=started_at,
+        )
+        return LoadResult(0, 0, 0, 0, status="no_report")
+    tmpdir = Path(tempfile.mkdtemp(prefix="copilot-load-"))
+    try:
+        try:
+            sources = _prepare_sources(con, opened.files, tmpdir)
+            return _write(
+                con,
+                scope,
+                report,
+                day,
+                landing_root,
+                load_id,
+                spec,
+                opened,
+                sources,
+                http_status,
+                retries,
+                started_at,
+            )
+        except Exception as exc:  # duckdb.InvalidInputException on bytes that are not UTF-8
+            if "unicode" not in str(exc).lower():
+                raise
+        log.info(
+            "%s: a part is not valid UTF-8; loading again with those lines quarantined",
+            _label(scope, report, day),
+        )
+        sources = _prepare_sources(con, opened.files, tmpdir, frozenset(p for _, p in opened.files))
+        return _write(
+            con,
+            scope,
+            report,
+            day,
+            landing_root,
+            load_id,
+            spec,
+            opened,
+            sources,
+            http_status,
+            retries,
+            started_at,
+        )
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def _write(
+    con: Any,
+    scope: Scope,
+    report: str,
+    day: date,
+    landing_root: str | os.PathLike[str],
+    load_id: str,
+    spec: _ReportSpec,
+    opened: landing.OpenPartition,
+    sources: list[_Source],
+    http_status: int | None,
+    retries: int,
+    started_at: datetime | None,
+) -> LoadResult:
+    """The transaction: replace the partition's rows, quarantine, schema keys, ingest log."""
+    pre_quarantine = [row for s in sources for row in s.pre_quarantine]
+    source_sql = _source_sql(sources)
+    part_key = (scope.type, scope.name, report, day)
+    where = "scope_type = ? and scope_name = ? and report = ? and day = ?"
+    key_cols = "".join(f", {c}" for c, _ in spec.key_exprs)
+    con.begin()
+    try:
+        con.execute(f"delete from {spec.table} where {where}", part_key)
+        con.execute(f"delete from raw.quarantine where {where}", part_key)
+        inserted = 0
+        if source_sql:
+            con.execute(
+                f"""
+                insert into {spec.table}
+                    (scope_type, scope_name, report, day{key_cols},
+                     record, _part, _line, _load_id, _loaded_at, _source)
+                select ?, ?, ?, ?{key_cols},
+                    line, _part, _line, ?, now(), {_q(SOURCE_REPORTS)}
+                from ({_classified_sql(spec, source_sql)})
+                where _reason is null
+                """,
+                (*part_key, load_id),
+            )
+            inserted = _scalar(con, f"select count(*) from {spec.table} where {where}", part_key)
+        # Second pass, only when some lines were not inserted (bad or blank): those lines alone
+        # are parsed again (an anti-join on their position).
+        known = [src.lines for src in sources if src.sql]
+        if None in known or sum(known) != inserted:
+            remaining = f"""
+                select s.* from ({source_sql}) s
+                anti join (select _part, _line from {spec.table} where {where}) t
+                    on s._part = t._part and s._line = t._line
+            """
+            con.execute(
+                f"""
+                insert into raw.quarantine
+                    (load_id, scope_type, scope_name, report, day, _part, _line, reason,
+                     raw_line, quarantined_at)
+                select ?, ?, ?, ?, ?, _part, _line, _reason, line, now()
+                from ({_classified_sql(spec, remaining)})
+                where _reason is not null and _reason <> 'blank'
+                """,
+                (load_id, *part_key, *part_key),
+            )
+        if pre_quarantine:
+            con.executemany(
+                """
+                insert into raw.quarantine
+                    (load_id, scope_type, scope_name, report, day, _part, _line, reason,
+                     raw_line, quarantined_at)
+                values (?, ?, ?, ?, ?, ?, ?, ?, ?, now())
+                """,
+                [(load_id, *part_key, *row) for row in pre_quarantine],
+            )
+        quarantined = _scalar(con, f"select count(*) from raw.quarantine where {where}", part_key)
+        duplicates = _dedupe(con, spec, where, part_key)
+        records = inserted - duplicates
+        _update_schema_keys(con, spec.table, where, part_key, report, day, load_id)
+        message = f"{quarantined} lines quarantined" if quarantined else None
+        _log(
+            con,
+            load_id,
+            scope,
+            report,
+            day,
+            http_status,
+            "loaded",
+            records,
+            quarantined,
+            duplicates,
+            len(opened.files),
+            retries,
+            message,
+            started_at,
+        )
+        if not opened.still_current(landing_root):
+            raise _PartitionChanged()
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    return LoadResult(records, quarantined, duplicates, len(opened.files))
+
+
+def _scalar(con: Any, sql: str, params: tuple = ()) -> Any:
+    rows = con.execute(sql, params).fetchall()
+    return rows[0][0] if rows else None
+
+
+def _dedupe(con: Any, spec: _ReportSpec, where: str, part_key: tuple) -> int:
+    """Delete records repeated on the table key, keeping the first (part order, line order)."""
+    key = ", ".join(spec.key_columns) or "report"
+    dup = con.execute(
+        f"""
+        delete from {spec.table} where rowid in (
+            select rowid from {spec.table}
+            where {where}
+            qualify row_number() over (partition by {key} order by _part, _line) > 1
+        )
+        """,
+        part_key,
+    ).fetchall()
+    return int(dup[0][0]) if dup else 0
+
+
+def _update_schema_keys(
+    con: Any, table: str, where: str, part_key: tuple, report: str, day: date, load_id: str
+) -> None:
+    con.execute(
+        f"""
+        insert into raw.schema_keys (report, key, first_day, last_day, first_load_id)
+        select distinct ?, k, ?, ?, ?
+        from (select unnest(json_keys(record)) as k from {table} where {where})
+        on conflict (report, key) do update set
+            first_load_id = case when excluded.first_day < first_day
+                                 then excluded.first_load_id else first_load_id end,
+            first_day = least(first_day, excluded.first_day),
+            last_day = greatest(last_day, excluded.last_day)
+        """,
+        (report, day, day, load_id, *part_key),
+    )
+
+
+def _log(
+    con: Any,
+    load_id: str,
+    scope: Scope,
+    report: str,
+    day: date,
+    http_status: int | None,
+    status: str,
+    records: int = 0,
+    quarantined: int = 0,
+    duplicates: int = 0,
+    parts: int = 0,
+    retries: int = 0,
+    message: str | None = None,
+    started_at: datetime | None = None,
+) -> None:
+    con.execute(
+        """
+        insert into raw.ingest_log
+            (load_id, scope_type, scope_name, report, day, http_status, status, records,
+             quarantined, duplicates, parts, retries, message, started_at, finished_at)
+        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """,
+        (
+            load_id,
+            scope.type,
+            scope.name,
+            report,
+            day,
+            http_status,
+            status,
+            records,
+            quarantined,
+            duplicates,
+            parts,
+            retries,
+            redact.redact(message) if message else None,
+            started_at,
+            _now(),
+        ),
+    )
+
+
+def record_status(
+    con: Any,
+    scope: Scope,
+    report: str,
+    day: date | str,
+    status: str,
+    http_status: int | None,
+    message: str | None,
+    load_id: str,
+    *,
+    retries: int = 0,
+    started_at: datetime | None = None,
+) -> None:
+    """Append a partition's state to ``raw.ingest_log`` without touching its data.
+
+    Args:
+        status: ``no_report`` (204), ``failed`` or ``skipped``.
+        http_status: status of the report call, if one was made.
+        message: why (redacted before it is stored).
+    """
+    if status not in ("no_report", "failed", "skipped", "loaded"):
+        raise ValueError(f"unknown ingest status {status!r}")
+    _log(
+        con,
+        load_id,
+        scope,
+        report,
+        config.parse_day(day),
+        http_status,
+        status,
+        retries=retries,
+        message=message,
+        started_at=started_at,
+    )
+
+
+def new_load_id(prefix: str = "load") -> str:
+    """A unique, sortable load id: ``<prefix>-YYYYmmddTHHMMSSZ-<8 hex>``."""
+    return f"{prefix}-{_now().strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:8]}"
+
+
+# --- seats and billing snapshots -----------------------------------------------------------------
+def load_snapshot(
+    con: Any,
+    scope: Scope,
+    snapshot_day: date | str,
+    billing: dict | None,
+    seats: list[dict],
+    load_id: str,
+) -> dict[str, int]:
+    """Replace one day's seats/billing snapshot of a scope, in one transaction.
+
+    Args:
+        billing: the ``/copilot/billing`` object (None when not fetched: only seats are replaced).
+        seats: every seat object from ``/copilot/billing/seats``.
+
+    Returns:
+        ``{"billing": 0|1, "seats": n}`` rows written.
+    """
+    import json
+
+    day = config.parse_day(snapshot_day, "snapshot_day")
+    key = (scope.type, scope.name, day)
+    where = "scope_type = ? and scope_name = ? and snapshot_day = ?"
+    seat_lines = [json.dumps(s, separators=(",", ":")) for s in seats]
+    con.begin()
+    try:
+        if billing is not None:
+            con.execute(f"delete from raw.copilot_billing where {where}", key)
+            con.execute(
+                "insert into raw.copilot_billing values (?, ?, ?, ?, ?, now(), ?)",
+                (*key, json.dumps(billing, separators=(",", ":")), load_id, SOURCE_SEATS),
+            )
+        con.execute(f"delete from raw.copilot_seats where {where}", key)
+        if seat_lines:
+            con.execute(
+                """
+                insert into raw.copilot_seats
+                select ?, ?, ?, try_cast(s ->> '$.assignee.id' as bigint), s::json, ?, now(), ?
+                from (select unnest(?::varchar[]) as s)
+                """,
+                (*key, load_id, SOURCE_SEATS, seat_lines),
+            )
+        _log(con, load_id, scope, SNAPSHOT_REPORT, day, 200, "loaded", len(seat_lines), parts=1)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    return {"billing": int(billing is not None), "seats": len(seat_lines)}
+
+
+def load_snapshot_partition(
+    con: Any, scope: Scope, snapshot_day: date | str, landing_root: str | os.PathLike[str], load_id: str
+) -> dict[str, int]:
+    """Load a landed seats/billing snapshot (``<scope>/billing/<day>/``) with :func:`load_snapshot`."""
+    import json
+
+    day = config.parse_day(snapshot_day, "snapshot_day")
+    label = _label(scope, SNAPSHOT_REPORT, day)
+    try:
+        with landing.open_partition(landing_root, scope, SNAPSHOT_REPORT, day) as opened:
+            files = {Path(rel).name: local for rel, local in opened.files}
+            billing = json.loads(files[BILLING_FILE].read_text()) if BILLING_FILE in files else None
+            seats = []
+            if SEATS_FILE in files:
+                with open(files[SEATS_FILE], encoding="utf-8") as fh:
+                    seats = [json.loads(line) for line in fh if line.strip()]
+    except landing.LandingError as exc:
+        raise LoadError(redact.redact(str(exc))) from None
+    except (ValueError, OSError) as exc:
+        raise LoadError(f"{label}: unreadable snapshot: {redact.exception_text(exc)}") from None
+    return load_snapshot(con, scope, day, billing, seats, load_id)
