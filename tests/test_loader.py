@@ -132,8 +132,8 @@ def test_valid_records_land_untouched_with_keys_and_load_metadata(con, root):
 
     got = rows(
         con,
-        "select scope_type, scope_name, report, day, user_id, record::varchar, _part, _line, _load_id, _source "
-        "from raw.copilot_usage_users order by user_id",
+        "select scope_type, scope_name, report, day, user_id, record::varchar, _part, _line, _load_id, "
+        "_source from raw.copilot_usage_users order by user_id",
     )
     part = "organization/octo-demo/users-1-day/2026-10-05/part-0001.ndjson"
     assert got[0] == (
@@ -313,8 +313,8 @@ def test_lines_that_are_not_utf8_are_quarantined_and_the_rest_loads(con, root):
                     "user_id": 1,
                 },
             ],
-            "select report_start_day::varchar, report_end_day::varchar, line_key from raw.copilot_reports_28_day "
-            "order by line_key",
+            "select report_start_day::varchar, report_end_day::varchar, line_key "
+            "from raw.copilot_reports_28_day order by line_key",
             [("2026-09-08", "2026-10-05", "1|2026-10-04"), ("2026-09-08", "2026-10-05", "1|2026-10-05")],
             id="users-28-day keyed on user and day",
         ),
@@ -494,7 +494,8 @@ def test_a_locked_warehouse_raises_after_the_bounded_wait_and_nothing_is_corrupt
         [
             sys.executable,
             "-c",
-            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('locked', flush=True); time.sleep(60)",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+            "print('locked', flush=True); time.sleep(60)",
             str(path),
         ],
         stdout=subprocess.PIPE,
