@@ -349,3 +349,17 @@ def test_rate_by_lines_comes_from_the_mart_when_it_has_one(tmp_path):
     by_lines = _trace_points(parsed.chart_specs[f"chart-{ORG}-acceptance-weekly"])[1]
     assert by_lines[0] == "By lines of code"
     assert set(by_lines[2]) == {1.25}
+
+
+def test_top_members_show_top_language_and_ide_when_the_mart_has_them(tmp_path):
+    wh = make_marts_warehouse(tmp_path / "warehouse.duckdb")
+    con = duckdb.connect(str(wh))
+    con.execute(
+        "alter table marts.fct_copilot_member_summary add column top_language varchar default 'python'"
+    )
+    con.execute("alter table marts.fct_copilot_member_summary add column top_ide varchar default 'vscode'")
+    con.close()
+    html = build_report(wh, tmp_path / "out").read_text(encoding="utf-8")
+    rows = parse_report(html).tables[f"table-{ORG}-top-members"]
+    assert {tuple(r[-2:]) for r in rows} == {("python", "vscode")}
+    assert "<th>Top language</th><th>Top IDE</th>" in html.replace('<th class="">', "<th>")

@@ -189,12 +189,17 @@ def dimension_totals(reader: MartReader, scope: ScopeKey, dimension: str) -> Row
     )
 
 
+# Member-summary columns shown when the mart has them (beyond the contract's).
+OPTIONAL_MEMBER_COLUMNS = ("top_language", "top_ide")
+
+
 def top_members(reader: MartReader, scope: ScopeKey) -> Rows:
     """The most active members of the scope by accepted suggestions."""
+    extra = "".join(f", {c}" for c in OPTIONAL_MEMBER_COLUMNS if c in reader.columns.get(MEMBER_SUMMARY, []))
     return reader.query(
         MEMBER_SUMMARY,
         f"""select user_login, active_days, first_active_day, last_active_day, code_generations,
-                   code_acceptances, acceptance_rate, loc_added, agent_days, chat_days, has_seat
+                   code_acceptances, acceptance_rate, loc_added, agent_days, chat_days, has_seat{extra}
             from {SCHEMA}.{MEMBER_SUMMARY}
             where scope_type = ? and scope_name = ?
             order by code_acceptances desc nulls last, active_days desc nulls last, user_login
@@ -396,6 +401,11 @@ def scope_section(reader: MartReader, scope: ScopeKey) -> ScopeSection:
                 Column("loc_added", "Lines added", "int"),
                 Column("chat_days", "Chat days", "int"),
                 Column("agent_days", "Agent days", "int"),
+                *[
+                    Column(c, c.replace("_", " ").capitalize().replace("ide", "IDE"))
+                    for c in OPTIONAL_MEMBER_COLUMNS
+                    if members.rows and c in members.rows[0]
+                ],
             ],
             rows=members.rows,
             note=members.note,
@@ -443,7 +453,7 @@ def scope_section(reader: MartReader, scope: ScopeKey) -> ScopeSection:
     panels.append(
         Panel(
             f"table-{sid}-partitions",
-            "Partitions not loaded",
+            f"Partitions not loaded ({len(problems.rows)})",
             PARTITION_STATUS,
             "Report days without a loaded report (no report yet, failed), latest state",
             columns=generic_columns(problems.rows, skip=("scope_type", "scope_name")),
