@@ -65,6 +65,7 @@ def test_an_unknown_kind_is_refused(simulator: SimulatorServer) -> None:
 
 @pytest.mark.parametrize("status", [500, 502, 503], ids=["500 burst", "502 burst", "503 burst"])
 def test_status_burst_then_success(simulator: SimulatorServer, status: int) -> None:
+    """status: the report call answers 500/502/503 `times` times, then the real answer."""
     fault = simulator.faults.add("status", match=USERS_TARGET, times=2, status=status)
     codes = [get(simulator, USERS).status_code for _ in range(3)]
     assert codes == [status, status, 200]
@@ -73,6 +74,7 @@ def test_status_burst_then_success(simulator: SimulatorServer, status: int) -> N
 
 
 def test_slow_response_past_the_client_timeout(simulator: SimulatorServer) -> None:
+    """slow: the answer is held back `seconds`; a shorter read timeout fails, the retry succeeds."""
     simulator.faults.add("slow", match=USERS_TARGET, seconds=1.5)
     t0 = time.monotonic()
     with pytest.raises(requests.ReadTimeout):
@@ -82,6 +84,7 @@ def test_slow_response_past_the_client_timeout(simulator: SimulatorServer) -> No
 
 
 def test_connection_reset_mid_body(simulator: SimulatorServer) -> None:
+    """reset: headers and half the body arrive, then the TCP connection is reset; the next call works."""
     simulator.faults.add("reset", match=USERS_TARGET)
     with pytest.raises((requests.ConnectionError, requests.exceptions.ChunkedEncodingError)):
         get(simulator, USERS)
@@ -89,6 +92,7 @@ def test_connection_reset_mid_body(simulator: SimulatorServer) -> None:
 
 
 def test_429_with_retry_after(simulator: SimulatorServer) -> None:
+    """rate_limit_429: 429 with `Retry-After` (and the rate-limit headers); the next call works."""
     simulator.faults.add("rate_limit_429", match="billing/seats", retry_after=7)
     r = get(simulator, "/orgs/octo-demo/copilot/billing/seats")
     assert r.status_code == 429
@@ -98,6 +102,7 @@ def test_429_with_retry_after(simulator: SimulatorServer) -> None:
 
 
 def test_secondary_rate_limit_403_with_remaining_zero_and_reset(simulator: SimulatorServer) -> None:
+    """secondary_rate_limit: 403 with `x-ratelimit-remaining: 0` and a reset a few seconds ahead."""
     simulator.faults.add("secondary_rate_limit", match=USERS_TARGET, reset_in=5)
     r = get(simulator, USERS)
     assert r.status_code == 403
@@ -109,6 +114,7 @@ def test_secondary_rate_limit_403_with_remaining_zero_and_reset(simulator: Simul
 
 
 def test_expired_link_fault_answers_403_from_the_download_path(simulator: SimulatorServer) -> None:
+    """expired_link: the download answers 403 'Request has expired'; fresh links work."""
     fault = simulator.faults.add("expired_link", match=USERS_TARGET)
     first = links(simulator)
     r = requests.get(first[0], timeout=10)
@@ -118,6 +124,7 @@ def test_expired_link_fault_answers_403_from_the_download_path(simulator: Simula
 
 
 def test_truncated_download_is_shorter_than_its_content_length(simulator: SimulatorServer) -> None:
+    """truncated: the download declares its full Content-Length but the connection closes early."""
     simulator.faults.add("truncated", match=USERS_TARGET + "/part-1", fraction=0.5)
     link = links(simulator)[0]
     with pytest.raises(requests.exceptions.ChunkedEncodingError):
@@ -181,6 +188,7 @@ def test_seat_pages_are_targeted_by_page(simulator: SimulatorServer) -> None:
 
 
 def test_malformed_line_is_inserted_and_every_record_survives(simulator: SimulatorServer) -> None:
+    """malformed_line: one line is not JSON; all real records are still served."""
     simulator.faults.add("malformed_line", match=USERS_TARGET + "/part-1", line=1)
     lines = [line for body in part_bodies(simulator) for line in body.splitlines()]
     bad = []
@@ -195,6 +203,7 @@ def test_malformed_line_is_inserted_and_every_record_survives(simulator: Simulat
 
 
 def test_json_array_instead_of_ndjson(simulator: SimulatorServer) -> None:
+    """json_array: a part arrives as one JSON array holding the same records."""
     simulator.faults.add("json_array", match=USERS_TARGET)
     bodies = part_bodies(simulator)
     records = []
@@ -205,6 +214,7 @@ def test_json_array_instead_of_ndjson(simulator: SimulatorServer) -> None:
 
 
 def test_a_ten_megabyte_line_is_a_valid_record(simulator: SimulatorServer) -> None:
+    """huge_line: a valid record on a line longer than 10 MB."""
     simulator.faults.add("huge_line", match=USERS_TARGET + "/part-1")
     first = part_bodies(simulator)[0].splitlines()
     assert len(first[0]) > 10 * 1024 * 1024
@@ -214,6 +224,7 @@ def test_a_ten_megabyte_line_is_a_valid_record(simulator: SimulatorServer) -> No
 
 
 def test_records_repeated_across_parts(simulator: SimulatorServer) -> None:
+    """repeated_records: part 2 starts with records of part 1; deduplicated, the data is unchanged."""
     simulator.faults.add("repeated_records", match=USERS_TARGET + "/part-2", count=3)
     one, two = (body.splitlines() for body in part_bodies(simulator))
     assert two[:3] == one[:3]
@@ -250,6 +261,7 @@ def test_records_repeated_across_parts(simulator: SimulatorServer) -> None:
     ],
 )  # fmt: skip
 def test_schema_drift_faults(simulator: SimulatorServer, kind: str, opts: dict, check) -> None:
+    """unknown_fields / missing_fields: records gain fields nobody knows or lose fields (even a key)."""
     simulator.faults.add(kind, match=USERS_TARGET, **opts)
     served = [json.loads(line) for body in part_bodies(simulator) for line in body.splitlines()]
     clean = [json.loads(line) for line in clean_lines(simulator)]
@@ -258,6 +270,7 @@ def test_schema_drift_faults(simulator: SimulatorServer, kind: str, opts: dict, 
 
 
 def test_negative_and_non_numeric_counters(simulator: SimulatorServer) -> None:
+    """bad_counters: a negative counter and a non-numeric counter in otherwise valid records."""
     simulator.faults.add("bad_counters", match=USERS_TARGET + "/part-1")
     records = [json.loads(line) for line in part_bodies(simulator)[0].splitlines()]
     assert records[0]["code_generation_activity_count"] == -7

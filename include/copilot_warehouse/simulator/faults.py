@@ -205,6 +205,7 @@ def apply_data_faults(faults: list[Fault], parts: list[list[str]], index: int) -
 
 
 def _malformed(lines, parts, index, line: int = 1, **_):
+    """malformed_line: insert a line that is not JSON; every real record stays."""
     bad = '{"day": "broken", "user_id": 1, "code_generation_activity_count": 3,'
     out = list(lines)
     out.insert(min(line, len(out)), bad)
@@ -212,6 +213,7 @@ def _malformed(lines, parts, index, line: int = 1, **_):
 
 
 def _huge(lines, parts, index, line: int = 0, size: int = 10 * 1024 * 1024, **_):
+    """huge_line: pad one record with a ``_simulator_padding`` field of ``size`` bytes (still valid JSON)."""
     if not lines:
         return lines
     out = list(lines)
@@ -223,6 +225,7 @@ def _huge(lines, parts, index, line: int = 0, size: int = 10 * 1024 * 1024, **_)
 
 
 def _repeated(lines, parts, index, count: int = 3, **_):
+    """repeated_records: repeat ``count`` records of the neighbouring part (duplicates across parts)."""
     source = parts[index - 1] if index > 0 else parts[-1]
     repeat = source[:count] if index > 0 else source[-count:]
     return list(repeat) + list(lines)
@@ -244,6 +247,7 @@ def _per_record(lines, change):
 
 
 def _unknown(lines, parts, index, fields: dict | None = None, **_):
+    """unknown_fields: add new top-level fields to every record (schema drift)."""
     extra = fields or {
         "future_counter_sum": 3,
         "totals_by_future_surface": [{"surface": "glasses", "user_initiated_interaction_count": 1}],
@@ -258,6 +262,8 @@ def _missing(
     fields: tuple | list = ("totals_by_language_model", "used_cli", "ai_credits_used"),
     **_,
 ):
+    """missing_fields: remove ``fields`` from every record."""
+
     def drop(k, rec):
         for name in fields:
             rec.pop(name, None)
@@ -266,6 +272,8 @@ def _missing(
 
 
 def _bad_counters(lines, parts, index, field: str = "code_generation_activity_count", **_):
+    """bad_counters: a negative counter in the first record, a non-numeric one in the second."""
+
     def spoil(k, rec):
         if k == 0:
             rec[field] = -7
