@@ -428,4 +428,16 @@ def expected_charts(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str,
             )
             overview.append((scope_name, iso([r[0] for r in series]), [r[1] for r in series]))
         out["chart-overview-daily-active-users"] = overview
+        if "fct_copilot_acceptance_weekly" in present:
+            weekly_lines = []
+            for scope_type, scope_name in sorted(scopes, key=lambda s: (s[0] != "organization", s[1])):
+                series = rows(
+                    "select week_start, code_acceptances::double / code_generations "
+                    "from marts.fct_copilot_acceptance_weekly "
+                    "where scope_type = ? and scope_name = ? order by week_start",
+                    [scope_type, scope_name],
+                )
+                if series:
+                    weekly_lines.append((scope_name, iso([r[0] for r in series]), [r[1] for r in series]))
+            out["chart-overview-acceptance-weekly"] = weekly_lines
     return out
