@@ -38,7 +38,13 @@ FLAT_GROWTH = 1.2  # "flat": peak RSS at 2N at most 20% above the peak at N
 
 
 # --- child side: one load, in a fresh process ------------------------------------------------
-def _child(method: str, root: Path, db: Path) -> dict:
+def _apply(con, settings: list[str]) -> None:
+    for setting in settings:
+        name, _, value = setting.partition("=")
+        con.execute(f"set {name} = '{value}'")
+
+
+def _child(method: str, root: Path, db: Path, settings: list[str]) -> dict:
     import duckdb
 
     part_dir = root / SCOPE[0] / SCOPE[1] / REPORT / DAY.isoformat()
@@ -48,6 +54,7 @@ def _child(method: str, root: Path, db: Path) -> dict:
         from copilot_warehouse import config, warehouse
 
         con = warehouse.connect(db)
+        _apply(con, settings)
         rss_before = h.current_rss_mb()
         t0 = time.perf_counter()
         result = loader.load_partition(
@@ -59,6 +66,7 @@ def _child(method: str, root: Path, db: Path) -> dict:
         extra = {"quarantined": getattr(result, "quarantined", None), "stored": stored}
     elif method == "ceiling":
         con = duckdb.connect(str(db))
+        _apply(con, settings)
         rss_before = h.current_rss_mb()
         t0 = time.perf_counter()
         con.execute("create table ceiling as select * from read_json(?, format='newline_delimited')", [files])
@@ -67,6 +75,7 @@ def _child(method: str, root: Path, db: Path) -> dict:
         extra = {}
     elif method == "raw_shape":
         con = duckdb.connect(str(db))
+        _apply(con, settings)
         rss_before = h.current_rss_mb()
         t0 = time.perf_counter()
         con.execute(
@@ -112,7 +121,9 @@ def _dataset(users: int, parts: int, generator: str) -> tuple[Path, dict]:
     return root, info
 
 
-def _measure(users: int, parts: int, repeat: int, methods: tuple[str, ...], generator: str) -> dict:
+def _measure(
+    users: int, parts: int, repeat: int, methods: tuple[str, ...], generator: str, settings: list[str]
+) -> dict:
     root, info = _dataset(users, parts, generator)
     runs: dict[str, list[dict]] = {m: [] for m in methods}
     errors: dict[str, str] = {}
@@ -126,7 +137,10 @@ def _measure(users: int, parts: int, repeat: int, methods: tuple[str, ...], gene
             h.copy_db(Path("/nonexistent"), db)  # removes a stale file
             try:
                 runs[method].append(
-                    h.run_child([__file__, "--child", method, "--root", str(root), "--db", str(db)])
+                    h.run_child(
+                        [__file__, "--child", method, "--root", str(root), "--db", str(db)]
+                        + [a for s in settings for a in ("--set", s)]
+                    )
                 )
             except RuntimeError as exc:
                 msg = str(exc)
@@ -177,13 +191,24 @@ def main(argv: list[str] | None = None) -> int:
         "templated: bench/_synth.py (faster to write, same shape)",
     )
     ap.add_argument("--quick", action="store_true", help="tiny size for smoke tests (2,000 users, 1 run)")
+    ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="DuckDB setting applied to every method's connection before loading "
+        "(e.g. memory_limit=1GB), to try a fix",
+    )
+    ap.add_argument(
+        "--methods", default=",".join(METHODS), help="comma-separated subset of " + ",".join(METHODS)
+    )
     ap.add_argument("--child", choices=METHODS, help=argparse.SUPPRESS)
     ap.add_argument("--root", help=argparse.SUPPRESS)
     ap.add_argument("--db", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
         try:
-            print(json.dumps(_child(args.child, Path(args.root), Path(args.db))))
+            print(json.dumps(_child(args.child, Path(args.root), Path(args.db), args.set)))
         except h.Missing as exc:
             print(f"Missing: {exc}", file=sys.stderr)
             return 3
@@ -196,8 +221,9 @@ def main(argv: list[str] | None = None) -> int:
             h.require("copilot_warehouse.simulator.data", "write_users_day")
         except h.Missing:
             args.generator = "templated"
-    sizes = {"N": _measure(args.users, args.parts, args.repeat, METHODS, args.generator)}
-    sizes["2N"] = _measure(2 * args.users, 2 * args.parts, args.repeat, METHODS, args.generator)
+    methods = tuple(m for m in METHODS if m in args.methods.split(","))
+    sizes = {"N": _measure(args.users, args.parts, args.repeat, methods, args.generator, args.set)}
+    sizes["2N"] = _measure(2 * args.users, 2 * args.parts, args.repeat, methods, args.generator, args.set)
     n, n2 = sizes["N"], sizes["2N"]
     lines = [
         f"data: {n['users']:,} users/day in {n['parts']} parts ({n['bytes'] / 1e6:.0f} MB, "
@@ -207,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{'method':<10} {'size':>4} {'records':>9} {'records/s':>11} {'seconds':>8} {'peak RSS':>10}",
     ]
     for label, s in sizes.items():
-        for method in METHODS:
+        for method in methods:
             r = s[method]
             if "error" in r:
                 lines.append(f"{method:<10} {label:>4}  {r['error'][:90]}")
@@ -217,7 +243,10 @@ def main(argv: list[str] | None = None) -> int:
                     f"{r['seconds']:>8.2f} {r['peak_rss_mb']:>7.0f} MB"
                 )
     results: dict = {"sizes": sizes, "targets": {"ratio": TARGET_RATIO, "peak_rss_mb": TARGET_PEAK_MB}}
-    if "error" not in n["loader"] and "error" not in n["ceiling"]:
+    if settings_note := ", ".join(args.set):
+        lines.insert(1, f"DuckDB settings applied to every method: {settings_note}")
+    results["settings"] = args.set
+    if "error" not in n.get("loader", {"error": 1}) and "error" not in n.get("ceiling", {"error": 1}):
         ratio = n["loader"]["records_per_s"] / n["ceiling"]["records_per_s"]
         ratio2 = n2["loader"]["records_per_s"] / n2["ceiling"]["records_per_s"]
         peak = max(n["loader"]["peak_rss_mb"], n2["loader"]["peak_rss_mb"])
@@ -237,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{h.verdict(peak < TARGET_PEAK_MB and growth <= FLAT_GROWTH)}",
         ]
     else:
-        lines.append("loader figures unavailable: " + str(n["loader"].get("error", ""))[:200])
+        lines.append("loader figures unavailable: " + str(n.get("loader", {}).get("error", "not run"))[:200])
     h.report(NAME, SCRIPT, argv, results, lines)
     return 0
 
