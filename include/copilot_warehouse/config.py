@@ -38,8 +38,8 @@ ENTERPRISE = "enterprise"
 
 # Daily reports per scope type (the 1-day reports are the system of record).
 DAILY_REPORTS: dict[str, tuple[str, ...]] = {
-    ORGANIZATION: ("organization-1-day", "users-1-day", "user-teams-1-day"),
-    ENTERPRISE: ("enterprise-1-day", "users-1-day", "user-teams-1-day"),
+    ORGANIZATION: ("organization-1-day", "users-1-day", "user-teams-1-day", "repos-1-day"),
+    ENTERPRISE: ("enterprise-1-day", "users-1-day", "user-teams-1-day", "repos-1-day"),
 }
 LATEST_28_DAY_REPORTS: dict[str, tuple[str, ...]] = {
     ORGANIZATION: ("organization-28-day", "users-28-day"),
