@@ -52,7 +52,7 @@ class Column:
 
     key: str
     label: str
-    fmt: str = "text"  # text | int | pct | pp | date | bool
+    fmt: str = "text"  # text | int | pct | pp | date | bool | link (to the row's scope section)
 
 
 @dataclass
@@ -614,7 +614,7 @@ def overview(reader: MartReader, scopes: list[ScopeKey]) -> Overview:
         f"{USAGE_DAILY}, {SEATS}",
         f"Users on each scope's latest report day; totals over its last {WINDOW_DAYS} days",
         columns=[
-            Column("scope", "Scope"),
+            Column("scope", "Scope", "link"),
             Column("last_day", "Latest day", "date"),
             Column("daily_active_users", "Daily active", "int"),
             Column("monthly_active_users", "Monthly active", "int"),
