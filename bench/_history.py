@@ -168,6 +168,8 @@ def run_build(db: Path, *, full_refresh: bool = False) -> dict:
                 kwargs[name] = str(db)
             elif name == "full_refresh":
                 kwargs[name] = full_refresh
+            elif name == "target_path":
+                kwargs[name] = str(h.DATA_DIR / "dbt-target")
         t1 = time.perf_counter()
         result = runner.build(**kwargs)
         seconds = time.perf_counter() - t1
@@ -184,9 +186,18 @@ def run_build(db: Path, *, full_refresh: bool = False) -> dict:
         result = dbtRunner().invoke(args)
         seconds = time.perf_counter() - t1
         ok = bool(result.success)
+    slowest, counts = [], getattr(result, "counts", None)
+    results_file = h.DATA_DIR / "dbt-target" / "run_results.json"
+    if runner is not None and results_file.exists():
+        nodes = json.loads(results_file.read_text()).get("results", [])
+        nodes.sort(key=lambda n: -(n.get("execution_time") or 0))
+        slowest = [[n["unique_id"], round(n.get("execution_time") or 0, 2)] for n in nodes[:10]]
+        counts = counts or {"nodes": len(nodes)}
     return {
         "via": via,
         "seconds": seconds,
+        "slowest_nodes": slowest,
+        "counts": counts,
         "import_seconds": t1 - t0,
         "success": ok,
         "peak_rss_mb": round(h.peak_rss_mb(), 1),

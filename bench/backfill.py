@@ -30,7 +30,7 @@ import _simserver as sim
 NAME = "backfill (365 days x 2,000 users, simulator)"
 SCRIPT = "backfill.py"
 ORG = "bench-org"
-START = date(2025, 12, 12)  # the organization history start: the first day GitHub serves
+START = date(2025, 11, 22)  # 365 days ending 2026-11-21: already published, like bench/_history.py
 TARGET_TIME_RATIO = 1.5
 
 

@@ -73,6 +73,13 @@ def main(argv: list[str] | None = None) -> int:
             f"{', '.join(format(r['seconds'], '.1f') for r in runs)} s) via {runs[0]['via']}; "
             f"peak RSS {results['peak_rss_mb']:.0f} MB"
         )
+        results["slowest_nodes"] = runs[-1]["slowest_nodes"]
+        results["counts"] = runs[-1]["counts"]
+        if runs[-1]["slowest_nodes"]:
+            lines.append(
+                "slowest nodes: "
+                + ", ".join(f"{n.split('.', 2)[-1]} {t:.1f}s" for n, t in runs[-1]["slowest_nodes"][:6])
+            )
         lines.append(f"target < {TARGET_S:.0f} s: {h.verdict(sec < TARGET_S and not error)}")
     if error:
         results["error"] = error

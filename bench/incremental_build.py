@@ -97,12 +97,19 @@ def main(argv: list[str] | None = None) -> int:
                 seconds=round(h.median(r["seconds"] for r in rs), 2),
                 runs_seconds=[round(r["seconds"], 2) for r in rs],
                 peak_rss_mb=max(r["peak_rss_mb"] for r in rs),
+                slowest_nodes=rs[-1]["slowest_nodes"],
+                counts=rs[-1]["counts"],
             )
             lines.append(
                 f"{ndays:>4} days history ({info['records']:,} raw records): incremental build "
                 f"{entry['seconds']:.1f} s (runs {', '.join(format(r['seconds'], '.1f') for r in rs)}); "
                 f"first full build {first['seconds']:.1f} s"
             )
+            if rs[-1]["slowest_nodes"]:
+                lines.append(
+                    "      slowest nodes: "
+                    + ", ".join(f"{n.split('.', 2)[-1]} {t:.1f}s" for n, t in rs[-1]["slowest_nodes"][:6])
+                )
         results[f"days_{ndays}"] = entry
     big, small = results[f"days_{args.days}"], results[f"days_{args.small_days}"]
     if "seconds" in big and "seconds" in small:
