@@ -1,0 +1,485 @@
+"""Fetch, land and load: the functions Airflow tasks (and ``make backfill``) call.
+
+Fetching and loading are separate steps with a small JSON receipt between them, so fetch tasks can
+run anywhere in parallel (network only, they never open DuckDB) and one task loads serially (the
+only DuckDB writer of ingest):
+
+- :func:`fetch_scope_days` asks for each (report, day) of a scope, downloads every part into the
+  landing zone and returns one receipt per call;
+- :func:`fetch_snapshot` lands the seats/billing snapshot of a scope;
+- :func:`load_receipts` opens the warehouse once and loads each landed partition, logging the
+  others (204, failures) in ``raw.ingest_log``; it returns the run summary;
+- :func:`run_range` does both for several scopes and a range of days (backfills, benchmarks).
+
+A receipt is ``{"scope_type", "scope_name", "report", "day", "status", "http_status", "parts",
+"bytes", "message", "retries"}`` with ``status`` one of ``landed``, ``no_report`` (HTTP 204) or
+``failed`` (message redacted). Receipts never hold a URL or a token.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from copilot_warehouse import config, landing, loader, redact, warehouse
+from copilot_warehouse.config import Scope
+
+log = redact.get_logger(__name__)
+
+MAX_LINK_REFRESHES = 2  # fresh links asked for when a signed link expired mid-download
+LANDED, NO_REPORT, FAILED = "landed", "no_report", "failed"
+
+
+class IngestError(RuntimeError):
+    """Every fetch of a run failed, or a landed partition could not be loaded."""
+
+
+def _receipt(
+    scope: Scope,
+    report: str,
+    day: date | None,
+    status: str,
+    http_status: int | None,
+    *,
+    parts: int = 0,
+    nbytes: int = 0,
+    message: str | None = None,
+    retries: int = 0,
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "scope_type": scope.type,
+        "scope_name": scope.name,
+        "report": report,
+        "day": day.isoformat() if day else None,
+        "status": status,
+        "http_status": http_status,
+        "parts": parts,
+        "bytes": nbytes,
+        "message": redact.redact(message) if message else None,
+        "retries": retries,
+        **extra,
+    }
+
+
+def _retries(client: Any) -> int:
+    stats = getattr(client, "stats", None) or {}
+    return int(stats.get("retries", 0)) if isinstance(stats, dict) else 0
+
+
+def _api_error_type() -> type[Exception]:
+    from copilot_warehouse.client import CopilotApiError
+
+    return CopilotApiError
+
+
+def fetch_report(
+    client: Any, scope: Scope, report: str, day: date | None, landing_root: str | os.PathLike[str]
+) -> dict[str, Any]:
+    """Fetch one report for one day (``day=None`` for a ``*-28-day/latest`` report) and land it.
+
+    One report call, then every part is downloaded without the token. When a signed link expires
+    the report's links are requested again (at most ``MAX_LINK_REFRESHES`` times). A 204 lands a
+    manifest with no parts (for 28-day reports, whose day is unknown then, nothing is landed).
+
+    Returns:
+        A receipt. API errors become a ``failed`` receipt; other errors propagate.
+    """
+    from copilot_warehouse.client import CopilotApiError, LinkExpiredError
+
+    label = f"{scope.label} {report} {day.isoformat() if day else 'latest'}"
+    retries_before = _retries(client)
+    refreshes = 0
+    try:
+        while True:
+            links = client.report_links(scope, report, day)
+            if links is None:
+                if day is not None:
+                    landing.write_partition(landing_root, scope, report, day, 204)
+                log.info("%s: no report (HTTP 204)", label)
+                return _receipt(
+                    scope,
+                    report,
+                    day,
+                    NO_REPORT,
+                    204,
+                    message="no report for this day yet (HTTP 204)",
+                    retries=_retries(client) - retries_before + refreshes,
+                )
+            land_day = day or links.report_end_day or links.day
+            if land_day is None:
+                raise CopilotApiError(200, scope, report, None, "the report answer names no day")
+            extra = {}
+            if links.report_start_day:
+                extra = {
+                    "report_start_day": links.report_start_day.isoformat(),
+                    "report_end_day": links.report_end_day.isoformat() if links.report_end_day else None,
+                }
+            try:
+                nbytes = 0
+                with landing.partition_writer(landing_root, scope, report, land_day) as writer:
+                    for index, url in enumerate(links.links, start=1):
+                        nbytes += client.download(
+                            url, writer.part_path(index), scope=scope, report=report, day=land_day
+                        )
+                    writer.commit(200, link_refreshes=refreshes, **extra)
+            except LinkExpiredError:
+                refreshes += 1
+                if refreshes > MAX_LINK_REFRESHES:
+                    raise
+                log.warning("%s: a download link expired; asking for fresh links (%d)", label, refreshes)
+                continue
+            log.info("%s: landed %d parts, %d bytes", label, len(links.links), nbytes)
+            return _receipt(
+                scope,
+                report,
+                land_day,
+                LANDED,
+                200,
+                parts=len(links.links),
+                nbytes=nbytes,
+                retries=_retries(client) - retries_before + refreshes,
+                **extra,
+            )
+    except CopilotApiError as exc:
+        log.warning("%s: failed: %s", label, redact.exception_text(exc))
+        return _receipt(
+            scope,
+            report,
+            day,
+            FAILED,
+            exc.status,
+            message=str(exc),
+            retries=_retries(client) - retries_before + refreshes,
+        )
+
+
+def fetch_scope_days(
+    client: Any,
+    scope: Scope,
+    days: Iterable[date | str],
+    landing_root: str | os.PathLike[str],
+    reports: Iterable[str] | None = None,
+    *,
+    latest_28_day: bool = False,
+) -> list[dict[str, Any]]:
+    """Fetch and land every (report, day) of a scope; network and landing zone only.
+
+    Args:
+        client: a ``CopilotClient``.
+        scope: the organization or enterprise.
+        days: report days (dates or ``YYYY-MM-DD``).
+        landing_root: landing zone root (path or fsspec URL).
+        reports: report names; default ``config.DAILY_REPORTS[scope.type]``.
+        latest_28_day: also fetch ``config.LATEST_28_DAY_REPORTS`` (landed under their end day),
+            used by the completeness check.
+
+    Returns:
+        One JSON-serialisable receipt per report call, in day then report order.
+
+    Raises:
+        IngestError: every call failed (the message lists why); partial failures only show in
+            the receipts, so the days that worked are kept.
+    """
+    day_list = sorted({config.parse_day(d) for d in days})
+    report_list = list(reports) if reports is not None else list(config.DAILY_REPORTS[scope.type])
+    receipts = [
+        fetch_report(client, scope, report, day, landing_root) for day in day_list for report in report_list
+    ]
+    if latest_28_day:
+        receipts += fetch_latest_28_day(client, scope, landing_root)
+    _raise_if_all_failed(scope, receipts)
+    return receipts
+
+
+def fetch_latest_28_day(client: Any, scope: Scope, landing_root: str | os.PathLike[str]) -> list[dict]:
+    """Fetch the ``*-28-day/latest`` reports of a scope (landed under day = report end day)."""
+    return [
+        fetch_report(client, scope, report, None, landing_root)
+        for report in config.LATEST_28_DAY_REPORTS[scope.type]
+    ]
+
+
+def _raise_if_all_failed(scope: Scope, receipts: list[dict]) -> None:
+    if receipts and all(r["status"] == FAILED for r in receipts):
+        reasons = sorted({r["message"] or "unknown error" for r in receipts})
+        raise IngestError(
+            f"{scope.label}: all {len(receipts)} report calls failed: " + " | ".join(reasons)[:2000]
+        )
+
+
+def fetch_snapshot(
+    client: Any, scope: Scope, landing_root: str | os.PathLike[str], snapshot_day: date | str
+) -> dict[str, Any]:
+    """Land today's seats (and, for organizations, billing) as ``<scope>/billing/<day>/``.
+
+    Files: ``billing.json`` (the ``/copilot/billing`` object) and ``seats.ndjson`` (one seat
+    object per line, every page).
+
+    Returns:
+        A receipt with report ``billing`` (``records`` = seats fetched).
+    """
+    CopilotApiError = _api_error_type()  # noqa: N806 - an exception class
+    day = config.parse_day(snapshot_day, "snapshot_day")
+    retries_before = _retries(client)
+    notes = []
+    try:
+        with landing.partition_writer(landing_root, scope, loader.SNAPSHOT_REPORT, day) as writer:
+            if scope.type == config.ORGANIZATION:
+                try:
+                    billing = client.billing(scope)
+                    writer.write_bytes(loader.BILLING_FILE, json.dumps(billing).encode())
+                except CopilotApiError as exc:  # a metrics-only role may not read billing
+                    notes.append(f"billing not fetched: {exc}")
+            seats = 0
+            with open(writer.path(loader.SEATS_FILE), "w", encoding="utf-8") as fh:
+                for seat in client.seats(scope):
+                    fh.write(json.dumps(seat, separators=(",", ":")) + "\n")
+                    seats += 1
+            manifest = writer.commit(200)
+    except CopilotApiError as exc:
+        return _receipt(
+            scope,
+            loader.SNAPSHOT_REPORT,
+            day,
+            FAILED,
+            exc.status,
+            message=" | ".join([str(exc), *notes]),
+            retries=_retries(client) - retries_before,
+        )
+    return _receipt(
+        scope,
+        loader.SNAPSHOT_REPORT,
+        day,
+        LANDED,
+        200,
+        parts=len(manifest["parts"]),
+        nbytes=sum(p["bytes"] for p in manifest["parts"]),
+        message=" | ".join(notes) or None,
+        retries=_retries(client) - retries_before,
+        records=seats,
+    )
+
+
+def fetch_scope_snapshot(
+    client: Any, scope: Scope, snapshot_day: date | str, landing_root: str | os.PathLike[str]
+) -> list[dict[str, Any]]:
+    """:func:`fetch_snapshot` as a list of receipts (what the ingest DAG appends to its receipts)."""
+    return [fetch_snapshot(client, scope, landing_root, snapshot_day)]
+
+
+# --- loading -------------------------------------------------------------------------------------
+def _empty_counts() -> dict[str, int]:
+    return {"days_loaded": 0, "records": 0, "quarantined": 0, "duplicates": 0, "no_report": 0, "failed": 0}
+
+
+def load_receipts(
+    receipts: Iterable[dict[str, Any]],
+    warehouse_path: str | os.PathLike[str] | None,
+    landing_root: str | os.PathLike[str],
+    *,
+    load_id: str | None = None,
+    lock_timeout: float = 300.0,
+) -> dict[str, Any]:
+    """Load every landed partition named by the receipts; log 204s and failures.
+
+    Opens the warehouse once (``warehouse.connect``, waiting at most ``lock_timeout`` seconds
+    for another writer). Each partition is its own transaction: one that fails to load is rolled
+    back, logged as failed, and the others still load.
+
+    Returns:
+        ``{"load_id", "scopes": {"<type>:<name>": {report: {"days_loaded", "records",
+        "quarantined", "duplicates", "no_report", "failed"}}}, "partitions": [...],
+        "totals": {...}, "errors": [...]}``, JSON-serialisable.
+
+    Raises:
+        warehouse.WarehouseLockedError: the warehouse stayed locked.
+        IngestError: a landed partition could not be loaded (after loading all the others).
+    """
+    receipts = list(receipts)
+    load_id = load_id or loader.new_load_id()
+    summary: dict[str, Any] = {"load_id": load_id, "scopes": {}, "partitions": [], "errors": []}
+    totals = _empty_counts()
+    con = warehouse.connect(warehouse_path, lock_timeout=lock_timeout)
+    try:
+        for r in receipts:
+            scope = Scope(r["scope_type"], r["scope_name"])
+            report, day_text, status = r["report"], r.get("day"), r["status"]
+            counts = summary["scopes"].setdefault(scope.label, {}).setdefault(report, _empty_counts())
+            if status == LANDED:
+                try:
+                    if report == loader.SNAPSHOT_REPORT:
+                        done = loader.load_snapshot_partition(con, scope, day_text, landing_root, load_id)
+                        result = {
+                            "records": done["seats"],
+                            "quarantined": 0,
+                            "duplicates": 0,
+                            "status": "loaded",
+                        }
+                    else:
+                        result = loader.load_partition(
+                            con,
+                            scope,
+                            report,
+                            day_text,
+                            landing_root,
+                            load_id,
+                            retries=int(r.get("retries") or 0),
+                        ).as_dict()
+                except loader.LoadError as exc:
+                    message = redact.exception_text(exc)
+                    summary["errors"].append(message)
+                    counts["failed"] += 1
+                    loader.record_status(
+                        con, scope, report, day_text, "failed", r.get("http_status"), message, load_id
+                    )
+                    log.error("%s", message)
+                    continue
+                if result["status"] == "no_report":
+                    counts["no_report"] += 1
+                    continue
+                counts["days_loaded"] += 1
+                for key in ("records", "quarantined", "duplicates"):
+                    counts[key] += int(result[key])
+                summary["partitions"].append(
+                    {
+                        "scope_type": scope.type,
+                        "scope_name": scope.name,
+                        "report": report,
+                        "day": day_text,
+                        **{k: result[k] for k in ("records", "quarantined", "duplicates")},
+                    }
+                )
+            elif status in (NO_REPORT, FAILED):
+                counts["no_report" if status == NO_REPORT else "failed"] += 1
+                if day_text:  # a 28-day report answering 204 has no day to log against
+                    loader.record_status(
+                        con,
+                        scope,
+                        report,
+                        day_text,
+                        status,
+                        r.get("http_status"),
+                        r.get("message"),
+                        load_id,
+                        retries=int(r.get("retries") or 0),
+                    )
+            else:
+                raise IngestError(f"{scope.label} {report} {day_text}: unknown receipt status {status!r}")
+    finally:
+        con.close()
+    for reports in summary["scopes"].values():
+        for counts in reports.values():
+            for key, value in counts.items():
+                totals[key] += value
+    summary["totals"] = totals
+    for line in summary_lines(summary):
+        log.info("%s", line)
+    if summary["errors"]:
+        raise IngestError(
+            f"{len(summary['errors'])} partition(s) could not be loaded (the others were): "
+            + " | ".join(summary["errors"])[:2000]
+        )
+    return summary
+
+
+def summary_lines(summary: dict[str, Any]) -> list[str]:
+    """Human-readable run summary: one line per scope and report."""
+    lines = []
+    for scope_label in sorted(summary["scopes"]):
+        for report, c in sorted(summary["scopes"][scope_label].items()):
+            lines.append(
+                f"{scope_label} {report}: {c['days_loaded']} day(s) loaded, {c['records']} records, "
+                f"{c['quarantined']} quarantined, {c['duplicates']} duplicates, "
+                f"{c['no_report']} without report, {c['failed']} failed"
+            )
+    return lines
+
+
+def run_range(
+    client: Any,
+    scopes: Iterable[Scope],
+    days: Iterable[date | str],
+    landing_root: str | os.PathLike[str],
+    warehouse_path: str | os.PathLike[str] | None,
+    *,
+    reports: Iterable[str] | None = None,
+    snapshot_day: date | str | None = None,
+    latest_28_day: bool = False,
+) -> dict[str, Any]:
+    """Fetch every scope's days into the landing zone, then load them all (one writer).
+
+    A scope whose every call failed is reported in the summary's ``errors`` and the others go on.
+
+    Args:
+        snapshot_day: also land and load the seats/billing snapshot for this day.
+        latest_28_day: also fetch the ``*-28-day/latest`` reports.
+
+    Returns:
+        The :func:`load_receipts` summary plus ``receipts`` (count per status), ``fetch_seconds``
+        and ``load_seconds``.
+    """
+    started = time.perf_counter()
+    receipts: list[dict] = []
+    fetch_errors = []
+    day_list = list(days)
+    for scope in scopes:
+        try:
+            receipts += fetch_scope_days(
+                client, scope, day_list, landing_root, reports, latest_28_day=latest_28_day
+            )
+        except IngestError as exc:
+            fetch_errors.append(str(exc))
+            log.error("%s", exc)
+        if snapshot_day is not None:
+            receipts.append(fetch_snapshot(client, scope, landing_root, snapshot_day))
+    fetched = time.perf_counter()
+    summary = load_receipts(receipts, warehouse_path, landing_root)
+    by_status: dict[str, int] = {}
+    for r in receipts:
+        by_status[r["status"]] = by_status.get(r["status"], 0) + 1
+    summary["receipts"] = by_status
+    summary["errors"] = fetch_errors + summary["errors"]
+    summary["fetch_seconds"] = round(fetched - started, 3)
+    summary["load_seconds"] = round(time.perf_counter() - fetched, 3)
+    summary["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    return summary
+
+
+def landed_receipts(
+    landing_root: str | os.PathLike[str], scope: Scope | None = None, report: str | None = None
+) -> list[dict[str, Any]]:
+    """Receipts for partitions already in the landing zone (to reload them without fetching)."""
+    out = []
+    for ref in landing.list_partitions(landing_root, scope, report):
+        manifest = landing.read_manifest(landing_root, ref.scope, ref.report, ref.day) or {}
+        status = NO_REPORT if manifest.get("http_status") == 204 else LANDED
+        out.append(
+            _receipt(
+                ref.scope,
+                ref.report,
+                ref.day,
+                status,
+                manifest.get("http_status"),
+                parts=len(manifest.get("parts", [])),
+            )
+        )
+    return out
+
+
+__all__ = [
+    "IngestError",
+    "fetch_latest_28_day",
+    "fetch_report",
+    "fetch_scope_days",
+    "fetch_scope_snapshot",
+    "fetch_snapshot",
+    "landed_receipts",
+    "load_receipts",
+    "run_range",
+    "summary_lines",
+]
