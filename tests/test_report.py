@@ -11,6 +11,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -445,3 +446,22 @@ def test_exports_of_pipeline_output_match_row_counts(pipeline_warehouse, tmp_pat
     finally:
         con.close()
     assert len(paths) >= 2 * 4
+
+
+def test_report_waits_for_a_writer_to_release_the_warehouse(tmp_path):
+    warehouse = make_marts_warehouse(tmp_path / "warehouse.duckdb")
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('locked', flush=True); "
+         "time.sleep(1.5); c.close()", str(warehouse)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        started = time.monotonic()
+        path = build_report(warehouse, tmp_path / "out")
+        waited = time.monotonic() - started
+    finally:
+        holder.wait(timeout=30)
+    assert path.exists()
+    assert waited > 0.5, "the report must have waited for the writer's lock"

@@ -13,7 +13,7 @@ import logging
 import os
 from pathlib import Path
 
-from copilot_warehouse import config
+from copilot_warehouse import config, warehouse
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +57,6 @@ def export_marts(
         ExportError: the warehouse file does not exist, or it holds no marts.
         ValueError: an unknown format was asked for.
     """
-    import duckdb
-
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise ValueError(f"unknown export format(s) {unknown}: choose from {sorted(FORMATS)}")
@@ -71,7 +69,7 @@ def export_marts(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    con = duckdb.connect(str(path), read_only=True)
+    con = warehouse.connect(path, read_only=True)
     try:
         marts = [
             name
@@ -129,7 +127,7 @@ def cli(command: str, argv: list[str]) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         paths = export_marts(args.warehouse, args.out_dir, tuple(args.format or ("parquet", "csv")))
-    except ExportError as exc:
+    except (ExportError, warehouse.WarehouseLockedError) as exc:
         log.error("%s", exc)
         return 1
     for p in paths:

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from copilot_warehouse import __version__, config
+from copilot_warehouse import __version__, config, warehouse
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +92,6 @@ def build_report(warehouse_path: str | Path | None = None, out_dir: str | Path |
     Raises:
         ReportError: the warehouse file does not exist.
     """
-    import duckdb
-
     path = Path(warehouse_path or config.warehouse_path())
     if not path.is_file():
         raise ReportError(
@@ -102,7 +100,7 @@ def build_report(warehouse_path: str | Path | None = None, out_dir: str | Path |
         )
     out = Path(out_dir or DEFAULT_OUT_DIR)
     out.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=True)
+    con = warehouse.connect(path, read_only=True)
     try:
         html = render_html(con, warehouse_name=path.name)
     finally:
@@ -140,7 +138,7 @@ def cli(command: str, argv: list[str]) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         path = build_report(args.warehouse, args.out_dir)
-    except ReportError as exc:
+    except (ReportError, warehouse.WarehouseLockedError) as exc:
         log.error("%s", exc)
         return 1
     print(path)
