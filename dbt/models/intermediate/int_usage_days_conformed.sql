@@ -49,15 +49,14 @@ legacy_api as (
         cast(null as bigint) as weekly_active_users,
         cast(null as bigint) as monthly_active_users,
         legacy_days.total_engaged_users as engaged_users,
+        -- a legacy day object without a surface reported none of it: counts are 0, not unknown;
         -- chats are the legacy API's closest count of explicit prompts
-        case
-            when legacy_days.ide_chats is not null or legacy_days.dotcom_chats is not null
-                then coalesce(legacy_days.ide_chats, 0) + coalesce(legacy_days.dotcom_chats, 0)
-        end as user_initiated_interactions,
-        legacy_days.code_suggestions as code_generations,
-        legacy_days.code_acceptances,
-        legacy_days.code_lines_suggested as loc_suggested_to_add,
-        legacy_days.code_lines_accepted as loc_added,
+        coalesce(legacy_days.ide_chats, 0) + coalesce(legacy_days.dotcom_chats, 0)
+            as user_initiated_interactions,
+        coalesce(legacy_days.code_suggestions, 0) as code_generations,
+        coalesce(legacy_days.code_acceptances, 0) as code_acceptances,
+        coalesce(legacy_days.code_lines_suggested, 0) as loc_suggested_to_add,
+        coalesce(legacy_days.code_lines_accepted, 0) as loc_added,
         cast(null as bigint) as loc_deleted,
         legacy_days._loaded_at
     from legacy_days

@@ -62,7 +62,10 @@ final as (
         recomputed_days.weekly_active_users,
         recomputed_days.monthly_active_users,
         recomputed_days.engaged_users,
-        cast(members_per_day.active_members as bigint) as active_members,
+        case
+            when recomputed_days.source_api = 'usage_metrics'
+                then cast(coalesce(members_per_day.active_members, 0) as bigint)
+        end as active_members,
         recomputed_days.user_initiated_interactions,
         recomputed_days.code_generations,
         recomputed_days.code_acceptances,

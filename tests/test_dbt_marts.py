@@ -1,0 +1,308 @@
+"""The dbt project against a real DuckDB file filled from the simulator: marts versus figures
+computed independently in Python from the same Dataset, incremental versus full refresh, and
+the runner's summary.
+
+One warehouse is built per module (three dbt invocations: a first build, an incremental build
+after new days and a late re-pull arrive, and a full refresh of a copy), then every test reads it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+
+import duckdb
+import pytest
+
+from copilot_warehouse import dbt_runner, warehouse
+from copilot_warehouse.config import ENTERPRISE, ORGANIZATION, Scope, day_range
+from copilot_warehouse.simulator import Dataset, SimulatorConfig
+from dbt_fixtures import load_days, load_latest_28_day, load_legacy, load_snapshots, scopes_of
+
+pytestmark = pytest.mark.integration
+
+CONFIG = SimulatorConfig(
+    start_day=date(2026, 10, 5),
+    end_day=date(2026, 11, 15),
+    users_per_org=25,
+    legacy_start=date(2026, 9, 21),
+    legacy_end=date(2026, 10, 11),  # overlaps the new API's first week: those days must not be used
+)
+FIRST_LOAD_END = date(2026, 11, 8)
+REPULLED_DAY = date(2026, 10, 8)  # outside the repull window of the second build: a late re-pull
+ORG = Scope(ORGANIZATION, "octo-demo")
+ENT = Scope(ENTERPRISE, "octo-enterprise")
+
+DATASET = Dataset(CONFIG)
+SCOPES = scopes_of(DATASET)
+NEW_DAYS = day_range(CONFIG.start_day, CONFIG.end_day)
+LEGACY_ONLY_DAYS = day_range(CONFIG.legacy_start, CONFIG.start_day - timedelta(days=1))
+
+
+def _dropped_user() -> int:
+    """The member GitHub 'removed' from the re-pulled day (first user of the org that day)."""
+    return DATASET.users(ORG, REPULLED_DAY)[0]["user_id"]
+
+
+DROPPED = _dropped_user()
+
+
+def keep_record(scope: Scope, report: str, day: date, record: dict) -> bool:
+    """The second load's version of the data: one user-day disappears on the re-pulled day."""
+    return not (report == "users-1-day" and day == REPULLED_DAY and record.get("user_id") == DROPPED)
+
+
+def users(scope: Scope, day: date) -> list[dict]:
+    """Per-user records as the warehouse holds them after the second load."""
+    return [u for u in DATASET.users(scope, day) if keep_record(scope, "users-1-day", day, u)]
+
+
+def is_active(u: dict) -> bool:
+    counters = [k for k in u if k.endswith("_count") or k.startswith("loc_")]
+    return any((u.get(k) or 0) > 0 for k in counters) or any(u.get(k) for k in u if k.startswith("used_"))
+
+
+# --- the warehouse ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """Build twice (full, then incremental after new data and a re-pull), then full-refresh a copy."""
+    root = tmp_path_factory.mktemp("dbt")
+    path = root / "warehouse.duckdb"
+    con = warehouse.connect(path)
+    first = datetime(2026, 11, 10, 6, 0, tzinfo=UTC)
+    load_legacy(con, DATASET, day_range(CONFIG.legacy_start, CONFIG.legacy_end), load_id="legacy", loaded_at=first)
+    load_days(con, DATASET, day_range(CONFIG.start_day, FIRST_LOAD_END), load_id="load-1", loaded_at=first)
+    load_snapshots(con, DATASET, load_id="load-1", loaded_at=first)
+    con.close()
+    initial = dbt_runner.build(path, target_path=root / "target")
+
+    second = datetime(2026, 11, 17, 6, 0, tzinfo=UTC)
+    con = warehouse.connect(path)
+    load_days(con, DATASET, day_range(FIRST_LOAD_END + timedelta(days=1), CONFIG.end_day),
+              load_id="load-2", loaded_at=second)
+    load_days(con, DATASET, [REPULLED_DAY], load_id="load-2", loaded_at=second, keep=keep_record)
+    load_latest_28_day(con, DATASET, load_id="load-2", loaded_at=second)
+    con.close()
+    incremental = dbt_runner.build(path, target_path=root / "target")
+
+    copy = root / "full_refresh.duckdb"
+    shutil.copy(path, copy)
+    full = dbt_runner.build(copy, full_refresh=True, select="marts", target_path=root / "target-full")
+    return {"path": path, "copy": copy, "initial": initial, "incremental": incremental, "full": full}
+
+
+@pytest.fixture(scope="module")
+def db(built):
+    con = duckdb.connect(str(built["path"]), read_only=True)
+    yield con
+    con.close()
+
+
+def rows(con, sql: str, *params) -> list[dict]:
+    cur = con.execute(sql, list(params))
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+# --- the builds ------------------------------------------------------------------------------
+@pytest.mark.parametrize("build", ["initial", "incremental", "full"])
+def test_every_build_passes_its_tests(built, build):
+    result = built[build]
+    assert result.success, result.summary
+    assert result.failures == []
+    assert result.counts.get("pass", 0) > 30, result.summary  # the data tests really ran
+
+
+def test_incremental_build_equals_full_refresh(built):
+    con = duckdb.connect(str(built["copy"]), read_only=True)
+    con.execute(f"attach '{built['path']}' as incr (read_only)")
+    marts = [r[0] for r in con.execute(
+        "select table_name from information_schema.tables where table_schema = 'marts' "
+        "and table_catalog = 'full_refresh' order by 1"
+    ).fetchall()]
+    assert "fct_copilot_usage_daily" in marts and "fct_copilot_member_daily" in marts
+    for mart in marts:
+        only_full = con.execute(
+            f"select count(*) from (select * from full_refresh.marts.{mart} except all select * from incr.marts.{mart})"
+        ).fetchall()[0][0]
+        only_incr = con.execute(
+            f"select count(*) from (select * from incr.marts.{mart} except all select * from full_refresh.marts.{mart})"
+        ).fetchall()[0][0]
+        assert (mart, only_full, only_incr) == (mart, 0, 0)
+    con.close()
+
+
+def test_late_repull_of_an_old_day_reaches_the_incremental_marts(db):
+    got = db.execute(
+        "select count(*) from marts.fct_copilot_member_daily where scope_name = ? and day = ? and user_id = ?",
+        [ORG.name, REPULLED_DAY, DROPPED],
+    ).fetchall()[0][0]
+    assert got == 0
+
+
+# --- fct_copilot_usage_daily -----------------------------------------------------------------
+@pytest.mark.parametrize("scope", SCOPES, ids=lambda s: s.label)
+def test_daily_usage_matches_the_aggregate_reports(db, scope):
+    got = {r["day"]: r for r in rows(
+        db, "select * from marts.fct_copilot_usage_daily where scope_type = ? and scope_name = ? "
+        "and source_api = 'usage_metrics'", scope.type, scope.name)}
+    assert sorted(got) == NEW_DAYS
+    for day in NEW_DAYS:
+        agg = DATASET.aggregate(scope, day)
+        row = got[day]
+        assert (row["code_generations"], row["code_acceptances"]) == (
+            agg["code_generation_activity_count"], agg["code_acceptance_activity_count"]), day
+        assert (row["daily_active_users"], row["weekly_active_users"], row["monthly_active_users"]) == (
+            agg["daily_active_users"], agg["weekly_active_users"], agg["monthly_active_users"]), day
+        assert row["user_initiated_interactions"] == agg["user_initiated_interaction_count"]
+        assert (row["loc_suggested_to_add"], row["loc_added"]) == (agg["loc_suggested_to_add_sum"], agg["loc_added_sum"])
+        gens, accs = agg["code_generation_activity_count"], agg["code_acceptance_activity_count"]
+        assert row["acceptance_rate"] == (pytest.approx(accs / gens) if gens else None)
+        assert row["active_members"] == sum(is_active(u) for u in users(scope, day))
+
+
+@pytest.mark.parametrize("scope", [s for s in SCOPES if s.type == ORGANIZATION], ids=lambda s: s.label)
+def test_legacy_days_fill_only_the_history_before_the_new_api(db, scope):
+    got = {r["day"]: r for r in rows(
+        db, "select * from marts.fct_copilot_usage_daily where scope_name = ? and source_api = 'legacy_metrics'",
+        scope.name)}
+    assert sorted(got) == LEGACY_ONLY_DAYS  # overlapping legacy days (Oct 5-11) are not used
+    for day in LEGACY_ONLY_DAYS:
+        legacy = DATASET.legacy_day(scope, day)
+        cells = [lang for ed in legacy["copilot_ide_code_completions"]["editors"]
+                 for m in ed["models"] for lang in m["languages"]]
+        gens = sum(c["total_code_suggestions"] for c in cells)
+        accs = sum(c["total_code_acceptances"] for c in cells)
+        row = got[day]
+        assert (row["code_generations"], row["code_acceptances"]) == (gens, accs)
+        assert row["daily_active_users"] == legacy["total_active_users"]
+        assert row["weekly_active_users"] is None
+        assert row["acceptance_rate"] == (pytest.approx(accs / gens) if gens else None)
+
+
+def test_enterprise_rows_come_from_enterprise_reports_not_summed_orgs(db):
+    got = {(r["scope_name"], r["day"]): r["daily_active_users"] for r in rows(
+        db, "select scope_name, day, daily_active_users from marts.fct_copilot_usage_daily "
+        "where source_api = 'usage_metrics'")}
+    orgs = DATASET.enterprise_orgs(ENT.name)
+    strictly_less = 0
+    for day in NEW_DAYS:
+        org_sum = sum(got[(o, day)] for o in orgs)
+        distinct = len({u["user_id"] for o in orgs for u in DATASET.users(Scope(ORGANIZATION, o), day)})
+        assert got[(ENT.name, day)] == distinct <= org_sum
+        strictly_less += distinct < org_sum
+    assert strictly_less > 0  # members in two orgs really counted once
+
+
+# --- fct_copilot_acceptance_weekly -----------------------------------------------------------
+def _week(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+@pytest.mark.parametrize("scope", SCOPES, ids=lambda s: s.label)
+def test_weekly_acceptance_is_a_ratio_of_sums_with_distinct_active_users(db, scope):
+    got = {r["week_start"]: r for r in rows(
+        db, "select * from marts.fct_copilot_acceptance_weekly where scope_type = ? and scope_name = ?",
+        scope.type, scope.name)}
+    gens, accs, days, members = defaultdict(int), defaultdict(int), defaultdict(int), defaultdict(set)
+    for day in NEW_DAYS:
+        agg = DATASET.aggregate(scope, day)
+        gens[_week(day)] += agg["code_generation_activity_count"]
+        accs[_week(day)] += agg["code_acceptance_activity_count"]
+        days[_week(day)] += 1
+        members[_week(day)] |= {u["user_id"] for u in users(scope, day) if is_active(u)}
+    if scope.type == ORGANIZATION:
+        for day in LEGACY_ONLY_DAYS:
+            cells = [lang for ed in DATASET.legacy_day(scope, day)["copilot_ide_code_completions"]["editors"]
+                     for m in ed["models"] for lang in m["languages"]]
+            gens[_week(day)] += sum(c["total_code_suggestions"] for c in cells)
+            accs[_week(day)] += sum(c["total_code_acceptances"] for c in cells)
+            days[_week(day)] += 1
+    assert sorted(got) == sorted(gens)
+    for week, row in got.items():
+        assert week.isoweekday() == 1
+        assert (row["code_generations"], row["code_acceptances"], row["days_with_data"]) == (
+            gens[week], accs[week], days[week])
+        assert row["acceptance_rate"] == pytest.approx(accs[week] / gens[week])
+        assert row["active_users"] == (len(members[week]) if members[week] else None)
+        previous = got.get(week - timedelta(days=7))
+        if previous is None:
+            assert row["acceptance_rate_change"] is None
+        else:
+            assert row["acceptance_rate_change"] == pytest.approx(row["acceptance_rate"] - previous["acceptance_rate"])
+
+
+# --- member marts ----------------------------------------------------------------------------
+@pytest.mark.parametrize("scope", [ORG, ENT], ids=lambda s: s.label)
+def test_member_summary_matches_the_per_user_reports_and_seats(db, scope):
+    got = {r["user_id"]: r for r in rows(
+        db, "select * from marts.fct_copilot_member_summary where scope_type = ? and scope_name = ?",
+        scope.type, scope.name)}
+    per_user: dict[int, list[dict]] = defaultdict(list)
+    for day in NEW_DAYS:
+        for u in users(scope, day):
+            per_user[u["user_id"]].append(u)
+    seats = {s["assignee"]["id"]: s for s in DATASET.seats(scope)}
+    assert set(got) == set(per_user) | set(seats)
+    last_data_day = max(NEW_DAYS)
+    for user_id, row in got.items():
+        records = per_user.get(user_id, [])
+        active = [date.fromisoformat(u["day"]) for u in records if is_active(u)]
+        assert row["active_days"] == len(set(active))
+        assert row["first_active_day"] == (min(active) if active else None)
+        assert row["last_active_day"] == (max(active) if active else None)
+        assert row["code_generations"] == sum(u["code_generation_activity_count"] for u in records)
+        assert row["code_acceptances"] == sum(u["code_acceptance_activity_count"] for u in records)
+        assert row["agent_days"] == sum(bool(u["used_agent"]) for u in records)
+        assert row["chat_days"] == sum(bool(u["used_chat"]) for u in records)
+        assert row["has_seat"] == (user_id in seats)
+        if user_id in seats:
+            recent = [d for d in active if d > last_data_day - timedelta(days=28)]
+            assert row["is_inactive_seat"] == (not recent), user_id
+            assert row["seat_plan_type"] == seats[user_id]["plan_type"]
+        else:
+            assert row["is_inactive_seat"] is False
+
+
+def test_some_seats_are_inactive_and_some_active(db):
+    flags = [r[0] for r in db.execute("select is_inactive_seat from marts.dim_copilot_seats").fetchall()]
+    assert any(flags) and not all(flags)
+
+
+def test_enterprise_seat_objects_are_merged_per_member(db):
+    seat_objects = len(DATASET.seats(ENT))
+    members = len({s["assignee"]["id"] for s in DATASET.seats(ENT)})
+    got = db.execute(
+        "select count(*), sum(seat_objects) from marts.dim_copilot_seats where scope_name = ?", [ENT.name]
+    ).fetchall()[0]
+    assert got == (members, seat_objects)
+    assert seat_objects > members  # the enterprise listing really had duplicates
+
+
+def test_member_daily_rolling_activity(db):
+    got = rows(db, "select * from marts.fct_copilot_member_daily where scope_name = ? order by user_id, day", ORG.name)
+    active_days: dict[int, set[date]] = defaultdict(set)
+    for day in NEW_DAYS:
+        for u in users(ORG, day):
+            if is_active(u):
+                active_days[u["user_id"]].add(day)
+    assert len(got) == sum(len(users(ORG, d)) for d in NEW_DAYS)
+    for row in got:
+        mine = active_days[row["user_id"]]
+        assert row["active_days_rolling_7d"] == sum(row["day"] - timedelta(days=6) <= d <= row["day"] for d in mine)
+        assert row["active_days_rolling_28d"] == sum(
+            row["day"] - timedelta(days=27) <= d <= row["day"] for d in mine)
+
+
+# --- the runner ------------------------------------------------------------------------------
+def test_runner_summary_names_the_failing_node_and_its_message(built, tmp_path):
+    scratch = tmp_path / "scratch.duckdb"
+    shutil.copy(built["copy"], scratch)
+    result = dbt_runner.build(
+        scratch, select="fct_copilot_usage_daily", vars={"repull_days": "not a number"},
+        target_path=tmp_path / "target",
+    )
+    assert not result.success
+    assert "fct_copilot_usage_daily" in result.summary
+    assert result.failures and result.failures[0].message
