@@ -103,6 +103,7 @@ def test_fetch_and_load_match_the_simulated_data(simulator, client, paths):
         "duplicates": 0,
         "no_report": 1,
         "failed": 0,
+        "skipped": 0,
     }
     assert query(db, "select status, count(*) from raw.ingest_log group by all order by 1") == [
         ("loaded", 2 * len(reports)),

@@ -31,7 +31,8 @@ from copilot_warehouse.config import Scope
 log = redact.get_logger(__name__)
 
 MAX_LINK_REFRESHES = 2  # fresh links asked for when a signed link expired mid-download
-LANDED, NO_REPORT, FAILED = "landed", "no_report", "failed"
+LANDED, NO_REPORT, FAILED, RETIRED = "landed", "no_report", "failed", "retired"
+LEGACY_REPORT = "legacy-metrics"  # receipts of legacy.fetch_legacy
 
 
 class IngestError(RuntimeError):
@@ -274,7 +275,15 @@ def fetch_scope_snapshot(
 
 # --- loading -------------------------------------------------------------------------------------
 def _empty_counts() -> dict[str, int]:
-    return {"days_loaded": 0, "records": 0, "quarantined": 0, "duplicates": 0, "no_report": 0, "failed": 0}
+    return {
+        "days_loaded": 0,
+        "records": 0,
+        "quarantined": 0,
+        "duplicates": 0,
+        "no_report": 0,
+        "failed": 0,
+        "skipped": 0,
+    }
 
 
 def load_receipts(
@@ -312,7 +321,13 @@ def load_receipts(
             counts = summary["scopes"].setdefault(scope.label, {}).setdefault(report, _empty_counts())
             if status == LANDED:
                 try:
-                    if report == loader.SNAPSHOT_REPORT:
+                    if report == LEGACY_REPORT:
+                        from copilot_warehouse import legacy
+
+                        done = legacy.import_landed(con, scope, day_text, landing_root, load_id)
+                        result = {"records": done["days"], "status": "loaded"}
+                        result |= {k: done[k] for k in ("quarantined", "duplicates")}
+                    elif report == loader.SNAPSHOT_REPORT:
                         done = loader.load_snapshot_partition(con, scope, day_text, landing_root, load_id)
                         result = {
                             "records": done["seats"],
@@ -353,6 +368,11 @@ def load_receipts(
                         "day": day_text,
                         **{k: result[k] for k in ("records", "quarantined", "duplicates")},
                     }
+                )
+            elif status == RETIRED:
+                counts["skipped"] += 1
+                loader.record_status(
+                    con, scope, report, day_text, "skipped", r.get("http_status"), r.get("message"), load_id
                 )
             elif status in (NO_REPORT, FAILED):
                 counts["no_report" if status == NO_REPORT else "failed"] += 1
@@ -396,6 +416,7 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
                 f"{scope_label} {report}: {c['days_loaded']} day(s) loaded, {c['records']} records, "
                 f"{c['quarantined']} quarantined, {c['duplicates']} duplicates, "
                 f"{c['no_report']} without report, {c['failed']} failed"
+                + (f", {c['skipped']} skipped" if c.get("skipped") else "")
             )
     return lines
 

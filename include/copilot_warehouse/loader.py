@@ -746,7 +746,8 @@ def load_snapshot(
                 """,
                 (*key, load_id, SOURCE_SEATS, seat_lines),
             )
-        _log(con, load_id, scope, SNAPSHOT_REPORT, day, 200, "loaded", len(seat_lines), parts=1)
+        # Not logged in raw.ingest_log: its newest 'loaded' day is read as "the newest report day"
+        # by the freshness check, and a daily snapshot would hide a stalled report feed.
         con.commit()
     except BaseException:
         con.rollback()
