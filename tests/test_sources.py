@@ -291,7 +291,8 @@ def test_a_missing_field_is_not_an_error_and_its_key_stops_being_seen(simulator,
     assert summary["totals"]["quarantined"] == 0
     lacking = query(
         db,
-        "select count(*) from raw.copilot_usage_users where day = ? and (record -> '$.loc_added_sum') is null",
+        "select count(*) from raw.copilot_usage_users "
+        "where day = ? and (record -> '$.loc_added_sum') is null",
         (NEXT_DAY,),
     )
     assert lacking == [(summary["totals"]["records"],)]
