@@ -41,6 +41,8 @@ See `docs/operations.md`.
 # Catch-up is off by default: history is loaded with `make backfill` or `airflow backfill create`.
 # COPILOT_INGEST_START / COPILOT_INGEST_CATCHUP let a deployment opt into scheduler catch-up.
 START_DATE = datetime.fromisoformat(os.environ.get("COPILOT_INGEST_START", "2025-12-14")).replace(tzinfo=UTC)
+# Seconds between task retries; `make run` and the tests shorten it (`dags test` waits it out).
+RETRY_DELAY = timedelta(seconds=int(os.environ.get("COPILOT_TASK_RETRY_DELAY_SECONDS", "120")))
 CATCHUP = os.environ.get("COPILOT_INGEST_CATCHUP", "false").strip().lower() in {"1", "true", "yes"}
 
 
@@ -58,7 +60,7 @@ CATCHUP = os.environ.get("COPILOT_INGEST_CATCHUP", "false").strip().lower() in {
     default_args={
         "owner": "copilot-warehouse",
         "retries": 2,
-        "retry_delay": timedelta(minutes=2),
+        "retry_delay": RETRY_DELAY,
         "retry_exponential_backoff": True,  # API hiccups and secondary rate limits clear with time
         "on_failure_callback": notify.on_failure,
     },
@@ -121,25 +123,26 @@ def copilot_usage_ingest():
             raise AirflowFailException(str(exc)) from None  # a config error does not get better on retry
         # Clipping to GitHub's window uses the real date: retention is relative to today, not the run.
         today = max(window.today, dt.now(UTC).date())
-        repair = (
-            gaps.gap_days_by_scope(gaps.find_gaps(config.warehouse_path(), scopes, today))
-            if params.get("repair_gaps", True)
-            else {}
+        found = (
+            gaps.find_gaps(config.warehouse_path(), scopes, today) if params.get("repair_gaps", True) else []
         )
         work = []
         for scope in scopes:
             kept = schedule.clip_days(scope, window.days, today)
-            extra = sorted(set(repair.get(scope, [])) - set(kept.days))
+            scope_gaps = [g for g in found if g.scope == scope and g.day not in set(kept.days)]
+            repair = sorted((g.report, g.day.isoformat()) for g in scope_gaps)
             print(
                 f"{scope.label}: {window.kind} run, {len(kept.days)} day(s)"
                 + (f" {kept.days[0]}..{kept.days[-1]}" if kept.days else "")
-                + (f", plus {len(extra)} gap day(s) to repair: {', '.join(map(str, extra))}" if extra else "")
+                + (f", plus {len(repair)} gap partition(s) to repair" if repair else "")
             )
+            for g in scope_gaps:
+                print(f"  gap to repair: {g.describe()}")
             work.append(
                 {
                     "scope": scope.as_dict(),
                     "days": [d.isoformat() for d in kept.days],
-                    "gap_days": [d.isoformat() for d in extra],
+                    "gap_partitions": [list(p) for p in repair],
                     "snapshot_day": today.isoformat(),
                 }
             )
@@ -177,14 +180,14 @@ def copilot_usage_ingest():
             from copilot_warehouse.hooks.github_copilot import GitHubCopilotHook
 
             scope = config.Scope.from_dict(work["scope"])
-            days = sorted({date.fromisoformat(d) for d in work["days"] + work["gap_days"]})
+            root = config.landing_path()
             client = GitHubCopilotHook().get_conn()
-            receipts = ingest.fetch_scope_days(client, scope, days, config.landing_path())
-            snapshot = getattr(ingest, "fetch_scope_snapshot", None)
-            if snapshot is not None:
-                receipts += snapshot(
-                    client, scope, date.fromisoformat(work["snapshot_day"]), config.landing_path()
-                )
+            # Raises when every call of the window failed (then the task retries); partial
+            # failures stay in the receipts and become gaps that later runs repair.
+            receipts = ingest.fetch_scope_days(client, scope, work["days"], root)
+            for report, day in work["gap_partitions"]:
+                receipts.append(ingest.fetch_report(client, scope, report, date.fromisoformat(day), root))
+            receipts += ingest.fetch_scope_snapshot(client, scope, work["snapshot_day"], root)
             return receipts
 
         @task(
@@ -198,12 +201,13 @@ def copilot_usage_ingest():
             summary = ingest.load_receipts(receipts, config.warehouse_path(), config.landing_path())
             for line in schedule.summarize_receipts(receipts, summary):
                 print(line)
-            return {"receipts": receipts, "summary": summary}
+            # Receipts and counts only (the per-partition list stays in raw.ingest_log).
+            return {"receipts": receipts, "summary": {k: summary[k] for k in ("load_id", "scopes", "totals")}}
 
         return load(fetch(check_availability(work)))
 
     # all_done: summarise even when a scope failed or was skipped; the pool: it reads DuckDB.
-    @task(trigger_rule="all_done", pool=config.DUCKDB_POOL)
+    @task(trigger_rule="all_done", pool=config.DUCKDB_POOL, retries=0)
     def run_summary(work: list[dict], loads: list[dict], **context) -> dict:
         """Log per scope and report what the run fetched, and warn when data stopped arriving."""
         from datetime import datetime as dt
@@ -214,6 +218,7 @@ def copilot_usage_ingest():
             task_ids="ingest_scope.check_availability", key="availability", default=[]
         )
         checks = [c for c in (checks if isinstance(checks, list) else [checks]) if c]
+        work = [w for w in (work or []) if w]  # None when plan itself failed
         loads = [x for x in (loads or []) if x]
         loaded_scopes = set()
         for result in loads:

@@ -267,17 +267,22 @@ def summarize_receipts(receipts: list[dict], loaded: dict | None = None) -> list
 
     Args:
         receipts: fetch receipts (``ingest.fetch_scope_days``); only their small fields are read.
-        loaded: optional load summary; when it has ``partitions`` (a list of dicts with
-            ``report``/``records``) or ``records_by_report``, record counts are added.
+        loaded: optional ``ingest.load_receipts`` summary; its ``scopes`` counts (or its
+            ``partitions`` list) add the records loaded per report.
 
     Returns:
         One line per scope and report, in a stable order.
     """
     records: dict[tuple[str, str, str], int] = {}
     if loaded:
-        for part in loaded.get("partitions") or []:
-            key = (part.get("scope_type", ""), part.get("scope_name", ""), part.get("report", ""))
-            records[key] = records.get(key, 0) + int(part.get("records") or 0)
+        for label, reports in (loaded.get("scopes") or {}).items():
+            scope_type, _, scope_name = label.partition(":")
+            for report, counts in reports.items():
+                records[(scope_type, scope_name, report)] = int(counts.get("records") or 0)
+        if not records:
+            for part in loaded.get("partitions") or []:
+                key = (part.get("scope_type", ""), part.get("scope_name", ""), part.get("report", ""))
+                records[key] = records.get(key, 0) + int(part.get("records") or 0)
     groups: dict[tuple[str, str, str], list[dict]] = {}
     for r in receipts:
         groups.setdefault((r.get("scope_type", ""), r.get("scope_name", ""), r.get("report", "")), []).append(
