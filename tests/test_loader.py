@@ -261,6 +261,14 @@ def test_lines_that_are_not_utf8_are_quarantined_and_the_rest_loads(con, root):
     assert rows(con, "select user_id, _line from raw.copilot_usage_users order by 1") == [(1, 1), (3, 3)]
 
 
+def test_a_line_holding_a_nul_byte_is_quarantined_not_cut_short(con, root):
+    land(root, {"part-0001.ndjson": ndjson(user(1)) + b'{"user_id": 2}\x00{"hidden": 1}\n' + ndjson(user(3))})
+    result = loader.load_partition(con, ORG, USERS, DAY, root, "load-1")
+    assert (result.records, result.quarantined) == (2, 1)
+    assert quarantine(con)[0][1:] == (2, "line holds a NUL byte", '{"user_id": 2}\\u0000{"hidden": 1}')
+    assert rows(con, "select user_id from raw.copilot_usage_users order by 1") == [(1,), (3,)]
+
+
 # --- keys per report -----------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "report, scope, records, query, expected",

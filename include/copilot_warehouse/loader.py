@@ -163,7 +163,8 @@ def _prepare_sources(
     A JSON array that does not parse is quarantined as a whole (checked before the transaction).
     Invalid UTF-8 makes ``read_csv`` reject a whole file; the load then rolls back and is retried
     with the files in ``sanitize`` copied with their bad lines blanked out (keeping line numbers)
-    and those lines quarantined.
+    and those lines quarantined. A file holding a NUL byte (the column delimiter, never valid in
+    JSON text) is treated the same way from the start.
     """
     sources = []
     for index, (rel, path) in enumerate(files, start=1):
@@ -186,36 +187,45 @@ def _prepare_sources(
             sources.append(_Source(index, rel, select + f"json::varchar as line from {sql}", pre))
             continue
         sql = _lines_sql(path)
-        if path in sanitize:
+        lines, has_nul = _scan(path)
+        if path in sanitize or has_nul:
             clean = tmpdir / f"clean-{index:04d}.ndjson"
-            pre = _blank_invalid_utf8(path, clean, rel)
+            pre = _blank_bad_lines(path, clean, rel)
             sql = _lines_sql(clean)
         select = f"select {index} as _pidx, {_q(rel)} as _part, row_number() over () as _line, line from "
-        sources.append(_Source(index, rel, select + sql, pre, _count_lines(path)))
+        sources.append(_Source(index, rel, select + sql, pre, lines))
     return sources
 
 
-def _count_lines(path: Path) -> int:
-    """Lines in a file as ``read_csv`` sees them (a last line without a newline counts)."""
-    count, last = 0, b"\n"
+def _scan(path: Path) -> tuple[int, bool]:
+    """Lines in a file as ``read_csv`` sees them (a last line without a newline counts), and
+    whether it holds a NUL byte (the column delimiter: such a line would be cut short)."""
+    count, last, nul = 0, b"\n", False
     with open(path, "rb") as fh:
         while chunk := fh.read(1 << 22):
             count += chunk.count(b"\n")
+            nul = nul or b"\x00" in chunk
             last = chunk[-1:]
-    return count + (last != b"\n")
+    return count + (last != b"\n"), nul
 
 
-def _blank_invalid_utf8(src: Path, dest: Path, rel: str) -> list[tuple[str, int | None, str, str | None]]:
-    """Copy ``src`` to ``dest`` with lines that are not UTF-8 replaced by empty lines."""
+def _blank_bad_lines(src: Path, dest: Path, rel: str) -> list[tuple[str, int | None, str, str | None]]:
+    """Copy ``src`` to ``dest`` with lines that are not UTF-8 or hold a NUL byte replaced by
+    empty lines (line numbers stay), returning those lines for the quarantine."""
     bad = []
     with open(src, "rb") as fin, open(dest, "wb") as fout:
         for number, raw in enumerate(fin, start=1):
+            reason = "line holds a NUL byte" if b"\x00" in raw else None
             try:
                 raw.decode("utf-8")
-                fout.write(raw)
             except UnicodeDecodeError:
-                bad.append((rel, number, "line is not valid UTF-8", raw.decode("utf-8", "replace")))
+                reason = "line is not valid UTF-8"
+            if reason:
+                text = raw.rstrip(b"\r\n").decode("utf-8", "replace").replace("\x00", "\\u0000")
+                bad.append((rel, number, reason, text))
                 fout.write(b"\n")
+            else:
+                fout.write(raw)
     return bad
 
 
