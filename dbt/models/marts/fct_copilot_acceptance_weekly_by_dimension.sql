@@ -1,0 +1,103 @@
+-- Scope x ISO week x dimension value acceptance, by count and by lines, with the change against
+-- the previous ISO week. dimension 'overall' (value 'all') repeats the weekly totals so a chart
+-- can draw the overall line beside languages, IDEs and features.
+with
+
+usage_days as (
+
+    select * from {{ ref('fct_copilot_usage_daily') }}
+
+),
+
+dimension_days as (
+
+    select * from {{ ref('fct_copilot_usage_by_dimension_daily') }}
+
+),
+
+day_values as (
+
+    select
+        scope_type,
+        scope_name,
+        week_start,
+        'overall' as dimension,
+        'all' as dimension_value,
+        code_generations,
+        code_acceptances,
+        loc_suggested_to_add,
+        loc_added
+    from usage_days
+
+    union all
+
+    select
+        scope_type,
+        scope_name,
+        week_start,
+        dimension,
+        dimension_value,
+        code_generations,
+        code_acceptances,
+        loc_suggested_to_add,
+        loc_added
+    from dimension_days
+    where dimension in ('language', 'ide', 'feature')
+
+),
+
+weeks as (
+
+    select
+        scope_type,
+        scope_name,
+        week_start,
+        dimension,
+        dimension_value,
+        sum(code_generations) as code_generations,
+        sum(code_acceptances) as code_acceptances,
+        sum(loc_suggested_to_add) as loc_suggested_to_add,
+        sum(loc_added) as loc_added
+    from day_values
+    group by scope_type, scope_name, week_start, dimension, dimension_value
+
+),
+
+rated as (
+
+    select
+        *,
+        {{ safe_ratio('code_acceptances', 'code_generations') }} as acceptance_rate,
+        {{ safe_ratio('loc_added', 'loc_suggested_to_add') }} as loc_acceptance_rate
+    from weeks
+
+),
+
+final as (
+
+    select
+        this_week.scope_type,
+        this_week.scope_name,
+        this_week.week_start,
+        this_week.dimension,
+        this_week.dimension_value,
+        cast(this_week.code_generations as bigint) as code_generations,
+        cast(this_week.code_acceptances as bigint) as code_acceptances,
+        this_week.acceptance_rate,
+        cast(this_week.loc_suggested_to_add as bigint) as loc_suggested_to_add,
+        cast(this_week.loc_added as bigint) as loc_added,
+        this_week.loc_acceptance_rate,
+        this_week.acceptance_rate - previous_week.acceptance_rate as acceptance_rate_change,
+        this_week.loc_acceptance_rate - previous_week.loc_acceptance_rate as loc_acceptance_rate_change
+    from rated as this_week
+    left join rated as previous_week
+        on
+            this_week.scope_type = previous_week.scope_type
+            and this_week.scope_name = previous_week.scope_name
+            and this_week.dimension = previous_week.dimension
+            and this_week.dimension_value = previous_week.dimension_value
+            and this_week.week_start - 7 = previous_week.week_start
+
+)
+
+select * from final

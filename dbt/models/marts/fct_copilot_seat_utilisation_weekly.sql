@@ -1,0 +1,112 @@
+-- Scope x ISO week: seats held (at the week's last day with data) versus seat holders active on
+-- any day of the week (distinct, recomputed).
+with
+
+utilisation_days as (
+
+    select * from {{ ref('fct_copilot_seat_utilisation_daily') }}
+
+),
+
+seats as (
+
+    select * from {{ ref('stg_github_copilot__seats') }}
+
+),
+
+member_days as (
+
+    select * from {{ ref('int_member_days_activity') }}
+
+),
+
+week_ends as (
+
+    -- the snapshot of the last day with data in each week decides who held a seat that week
+    select
+        scope_type,
+        scope_name,
+        week_start,
+        max(day) as last_day,
+        arg_max(snapshot_day, day) as snapshot_day,
+        bool_or(is_reconstructed) as is_reconstructed,
+        count(*) as days_with_data
+    from utilisation_days
+    group by scope_type, scope_name, week_start
+
+),
+
+holders as (
+
+    select
+        week_ends.scope_type,
+        week_ends.scope_name,
+        week_ends.week_start,
+        seats.user_id
+    from week_ends
+    inner join seats
+        on
+            week_ends.scope_type = seats.scope_type
+            and week_ends.scope_name = seats.scope_name
+            and week_ends.snapshot_day = seats.snapshot_day
+    where
+        week_ends.snapshot_day <= week_ends.last_day
+        or cast(seats.created_at as date) <= week_ends.last_day
+
+),
+
+weekly_active as (
+
+    select distinct
+        scope_type,
+        scope_name,
+        {{ iso_week_start('day') }} as week_start,
+        user_id
+    from member_days
+    where is_active
+
+),
+
+holder_activity as (
+
+    select
+        holders.scope_type,
+        holders.scope_name,
+        holders.week_start,
+        count(*) as seats,
+        count(weekly_active.user_id) as active_seat_holders
+    from holders
+    left join weekly_active
+        on
+            holders.scope_type = weekly_active.scope_type
+            and holders.scope_name = weekly_active.scope_name
+            and holders.week_start = weekly_active.week_start
+            and holders.user_id = weekly_active.user_id
+    group by holders.scope_type, holders.scope_name, holders.week_start
+
+),
+
+final as (
+
+    select
+        week_ends.scope_type,
+        week_ends.scope_name,
+        week_ends.week_start,
+        cast(week_ends.days_with_data as bigint) as days_with_data,
+        week_ends.snapshot_day,
+        week_ends.is_reconstructed,
+        cast(coalesce(holder_activity.seats, 0) as bigint) as seats,
+        cast(coalesce(holder_activity.active_seat_holders, 0) as bigint) as active_seat_holders,
+        cast(coalesce(holder_activity.seats, 0) - coalesce(holder_activity.active_seat_holders, 0) as bigint)
+            as inactive_seats,
+        {{ safe_ratio('holder_activity.active_seat_holders', 'holder_activity.seats') }} as seat_utilisation_rate
+    from week_ends
+    left join holder_activity
+        on
+            week_ends.scope_type = holder_activity.scope_type
+            and week_ends.scope_name = holder_activity.scope_name
+            and week_ends.week_start = holder_activity.week_start
+
+)
+
+select * from final

@@ -1,0 +1,95 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['scope_type', 'scope_name', 'day'],
+        on_schema_change='append_new_columns',
+    )
+}}
+
+-- Scope x team x day usage: each member counts in the teams they were in on that day; member
+-- counts are distinct users per team and day (a member of two teams counts in both teams, once
+-- in each; team rows are never summed into scope totals).
+with
+
+team_members as (
+
+    select * from {{ ref('int_team_members_daily') }}
+
+),
+
+member_days as (
+
+    select * from {{ ref('int_member_days_activity') }}
+
+),
+
+changes as (
+
+    select
+        day,
+        max(_loaded_at) as last_loaded_at
+    from team_members
+    group by day
+
+    union all
+
+    select
+        day,
+        max(_loaded_at) as last_loaded_at
+    from member_days
+    group by day
+
+),
+
+joined as (
+
+    select
+        team_members.scope_type,
+        team_members.scope_name,
+        team_members.day,
+        team_members.team_id,
+        team_members.team_slug,
+        team_members.user_id,
+        coalesce(member_days.is_active, false) as is_active,
+        member_days.user_initiated_interactions,
+        member_days.code_generations,
+        member_days.code_acceptances,
+        member_days.loc_suggested_to_add,
+        member_days.loc_added,
+        greatest(team_members._loaded_at, coalesce(member_days._loaded_at, team_members._loaded_at)) as _loaded_at
+    from team_members
+    left join member_days
+        on
+            team_members.scope_type = member_days.scope_type
+            and team_members.scope_name = member_days.scope_name
+            and team_members.day = member_days.day
+            and team_members.user_id = member_days.user_id
+    where team_members.day >= {{ incremental_start_day('changes') }}
+
+),
+
+final as (
+
+    select
+        scope_type,
+        scope_name,
+        day,
+        {{ iso_week_start('day') }} as week_start,
+        team_id,
+        max(team_slug) as team_slug,
+        cast(count(distinct user_id) as bigint) as team_members,
+        cast(count(distinct user_id) filter (where is_active) as bigint) as active_members,
+        cast(coalesce(sum(user_initiated_interactions), 0) as bigint) as user_initiated_interactions,
+        cast(coalesce(sum(code_generations), 0) as bigint) as code_generations,
+        cast(coalesce(sum(code_acceptances), 0) as bigint) as code_acceptances,
+        {{ ratio_of_sums('code_acceptances', 'code_generations') }} as acceptance_rate,
+        cast(coalesce(sum(loc_suggested_to_add), 0) as bigint) as loc_suggested_to_add,
+        cast(coalesce(sum(loc_added), 0) as bigint) as loc_added,
+        max(_loaded_at) as last_loaded_at
+    from joined
+    group by scope_type, scope_name, day, team_id
+
+)
+
+select * from final

@@ -1,0 +1,318 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['scope_type', 'scope_name', 'day'],
+        on_schema_change='append_new_columns',
+    )
+}}
+
+-- Scope x day x dimension value: usage by language, IDE, model and feature. Counters come from the
+-- scope's aggregate breakdowns (enterprise rows from enterprise reports); active_users is the
+-- distinct count of members with activity in that value, from the per-user breakdowns. Legacy
+-- days (no usage metrics day for the scope) contribute language and IDE (editor) rows.
+-- Breakdowns need not add up to the day's totals (GitHub leaves some activity unattributed).
+with
+
+aggregates as (
+
+    select * from {{ ref('stg_github_copilot__usage_aggregates') }}
+
+),
+
+aggregate_ides as (
+
+    select * from {{ ref('stg_github_copilot__aggregate_ide_totals') }}
+
+),
+
+aggregate_features as (
+
+    select * from {{ ref('stg_github_copilot__aggregate_feature_totals') }}
+
+),
+
+aggregate_language_features as (
+
+    select * from {{ ref('stg_github_copilot__aggregate_language_feature_totals') }}
+
+),
+
+aggregate_model_features as (
+
+    select * from {{ ref('stg_github_copilot__aggregate_model_feature_totals') }}
+
+),
+
+user_ides as (
+
+    select * from {{ ref('stg_github_copilot__user_ide_totals') }}
+
+),
+
+user_features as (
+
+    select * from {{ ref('stg_github_copilot__user_feature_totals') }}
+
+),
+
+user_language_features as (
+
+    select * from {{ ref('stg_github_copilot__user_language_feature_totals') }}
+
+),
+
+user_model_features as (
+
+    select * from {{ ref('stg_github_copilot__user_model_feature_totals') }}
+
+),
+
+legacy_completions as (
+
+    select * from {{ ref('stg_github_copilot__legacy_code_completions') }}
+
+),
+
+changes as (
+
+    select
+        day,
+        max(_loaded_at) as last_loaded_at
+    from aggregates
+    group by day
+
+    union all
+
+    select
+        day,
+        max(_loaded_at) as last_loaded_at
+    from legacy_completions
+    group by day
+
+),
+
+aggregate_values as (
+
+    select
+        scope_type,
+        scope_name,
+        day,
+        'ide' as dimension,
+        ide as dimension_value,
+        user_initiated_interactions,
+        code_generations,
+        code_acceptances,
+        loc_suggested_to_add,
+        loc_added,
+        _loaded_at
+    from aggregate_ides
+
+    union all
+
+    select
+        scope_type,
+        scope_name,
+        day,
+        'feature' as dimension,
+        feature as dimension_value,
+        user_initiated_interactions,
+        code_generations,
+        code_acceptances,
+        loc_suggested_to_add,
+        loc_added,
+        _loaded_at
+    from aggregate_features
+
+    union all
+
+    select
+        scope_type,
+        scope_name,
+        day,
+        'language' as dimension,
+        language as dimension_value,
+        null as user_initiated_interactions,
+        sum(code_generations) as code_generations,
+        sum(code_acceptances) as code_acceptances,
+        sum(loc_suggested_to_add) as loc_suggested_to_add,
+        sum(loc_added) as loc_added,
+        max(_loaded_at) as _loaded_at
+    from aggregate_language_features
+    group by scope_type, scope_name, day, language
+
+    union all
+
+    select
+        scope_type,
+        scope_name,
+        day,
+        'model' as dimension,
+        model as dimension_value,
+        sum(user_initiated_interactions) as user_initiated_interactions,
+        sum(code_generations) as code_generations,
+        sum(code_acceptances) as code_acceptances,
+        sum(loc_suggested_to_add) as loc_suggested_to_add,
+        sum(loc_added) as loc_added,
+        max(_loaded_at) as _loaded_at
+    from aggregate_model_features
+    group by scope_type, scope_name, day, model
+
+),
+
+user_values as (
+
+    -- a member counts for a value when they have any activity in it that day
+    select
+        scope_type,
+        scope_name,
+        day,
+        'ide' as dimension,
+        ide as dimension_value,
+        user_id
+    from user_ides
+    where
+        coalesce(user_initiated_interactions, 0) + coalesce(code_generations, 0)
+        + coalesce(code_acceptances, 0) + coalesce(loc_added, 0) > 0
+
+    union all
+
+    select
+        scope_type,
+        scope_name,
+        day,
+        'feature' as dimension,
+        feature as dimension_value,
+        user_id
+    from user_features
+    where
+        coalesce(user_initiated_interactions, 0) + coalesce(code_generations, 0)
+        + coalesce(code_acceptances, 0) + coalesce(loc_added, 0) > 0
+
+    union all
+
+    select
+        scope_type,
+        scope_name,
+        day,
+        'language' as dimension,
+        language as dimension_value,
+        user_id
+    from user_language_features
+    where coalesce(code_generations, 0) + coalesce(code_acceptances, 0) + coalesce(loc_added, 0) > 0
+
+    union all
+
+    select
+        scope_type,
+        scope_name,
+        day,
+        'model' as dimension,
+        model as dimension_value,
+        user_id
+    from user_model_features
+    where
+        coalesce(user_initiated_interactions, 0) + coalesce(code_generations, 0)
+        + coalesce(code_acceptances, 0) + coalesce(loc_added, 0) > 0
+
+),
+
+active_users_per_value as (
+
+    select
+        scope_type,
+        scope_name,
+        day,
+        dimension,
+        dimension_value,
+        count(distinct user_id) as active_users
+    from user_values
+    group by scope_type, scope_name, day, dimension, dimension_value
+
+),
+
+legacy_values as (
+
+    select
+        legacy_completions.scope_type,
+        legacy_completions.scope_name,
+        legacy_completions.day,
+        dimensions.dimension,
+        case dimensions.dimension
+            when 'language' then legacy_completions.language
+            else legacy_completions.editor
+        end as dimension_value,
+        null as user_initiated_interactions,
+        sum(legacy_completions.code_suggestions) as code_generations,
+        sum(legacy_completions.code_acceptances) as code_acceptances,
+        sum(legacy_completions.code_lines_suggested) as loc_suggested_to_add,
+        sum(legacy_completions.code_lines_accepted) as loc_added,
+        max(legacy_completions._loaded_at) as _loaded_at
+    from legacy_completions
+    cross join (select unnest(['language', 'ide']) as dimension) as dimensions
+    left join aggregates
+        on
+            legacy_completions.scope_type = aggregates.scope_type
+            and legacy_completions.scope_name = aggregates.scope_name
+            and legacy_completions.day = aggregates.day
+    where aggregates.day is null
+    group by
+        legacy_completions.scope_type,
+        legacy_completions.scope_name,
+        legacy_completions.day,
+        dimensions.dimension,
+        dimension_value
+
+),
+
+all_values as (
+
+    select
+        *,
+        'usage_metrics' as source_api
+    from aggregate_values
+
+    union all
+
+    select
+        *,
+        'legacy_metrics' as source_api
+    from legacy_values
+
+),
+
+final as (
+
+    select
+        all_values.scope_type,
+        all_values.scope_name,
+        all_values.day,
+        {{ iso_week_start('all_values.day') }} as week_start,
+        all_values.dimension,
+        all_values.dimension_value,
+        cast(all_values.user_initiated_interactions as bigint) as user_initiated_interactions,
+        cast(all_values.code_generations as bigint) as code_generations,
+        cast(all_values.code_acceptances as bigint) as code_acceptances,
+        cast(all_values.loc_suggested_to_add as bigint) as loc_suggested_to_add,
+        cast(all_values.loc_added as bigint) as loc_added,
+        {{ safe_ratio('all_values.code_acceptances', 'all_values.code_generations') }} as acceptance_rate,
+        {{ safe_ratio('all_values.loc_added', 'all_values.loc_suggested_to_add') }} as loc_acceptance_rate,
+        case
+            when all_values.source_api = 'usage_metrics'
+                then cast(coalesce(active_users_per_value.active_users, 0) as bigint)
+        end as active_users,
+        all_values.source_api,
+        all_values._loaded_at as last_loaded_at
+    from all_values
+    left join active_users_per_value
+        on
+            all_values.scope_type = active_users_per_value.scope_type
+            and all_values.scope_name = active_users_per_value.scope_name
+            and all_values.day = active_users_per_value.day
+            and all_values.dimension = active_users_per_value.dimension
+            and all_values.dimension_value = active_users_per_value.dimension_value
+    where all_values.day >= {{ incremental_start_day('changes') }}
+
+)
+
+select * from final
