@@ -1,0 +1,425 @@
+"""``make run``, ``make backfill`` and the marts summary: the pipeline end to end from one command.
+
+``run`` drives the real DAGs with ``airflow dags test`` (no scheduler needed): the ingest DAG for a
+range of days, then the transform DAG (dbt build + report), then prints rows per mart and the latest
+weekly acceptance rate per org. ``backfill`` does the same work without Airflow, in chunks of days,
+so a long range needs no scheduler; it is safe to interrupt and to re-run (every partition is
+replaced in one transaction). ``summary`` only prints.
+
+Offline by default: without ``AIRFLOW_CONN_GITHUB_COPILOT`` the bundled simulator is started on
+127.0.0.1 and used as the GitHub API. With it set (JSON or URI form), the real API is used with the
+orgs of ``AIRFLOW_VAR_COPILOT_ORGS`` (and ``AIRFLOW_VAR_COPILOT_ENTERPRISES``). ``START_DAY`` /
+``END_DAY`` choose the range; ``COPILOT_WAREHOUSE_PATH`` / ``COPILOT_LANDING_PATH`` where data goes.
+Nothing here reads input or prints the token.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from copilot_warehouse import airflow_env, config, schedule
+
+ENV_CONN = "AIRFLOW_CONN_GITHUB_COPILOT"
+ENV_ORGS = "AIRFLOW_VAR_COPILOT_ORGS"
+ENV_ENTERPRISES = "AIRFLOW_VAR_COPILOT_ENTERPRISES"
+DEFAULT_REAL_RANGE_DAYS = 28
+DEFAULT_CHUNK_DAYS = 7
+# Lines of `airflow dags test` output worth showing on the console (the rest goes to a log file).
+_ECHO_MARKERS = (
+    " day(s) requested",
+    ": skipped - ",
+    ": no result - ",
+    "newest report day",
+    "dbt build:",
+    "report written to",
+    "ALERT:",
+    "Task failed with exception",
+    "AirflowFailException",
+    "IngestError",
+    "ConfigError",
+)
+
+
+class DemoError(RuntimeError):
+    """A step of ``make run``/``make backfill`` failed; the message says which and where to look."""
+
+
+@dataclass
+class Source:
+    """Where data comes from: the simulator or the real API, with the scopes and default range."""
+
+    connection: str = field(repr=False)
+    orgs: list[str]
+    enterprises: list[str]
+    start: date
+    end: date
+    label: str
+
+    @property
+    def scopes(self) -> list[config.Scope]:
+        return schedule.parse_scopes(json.dumps(self.orgs), json.dumps(self.enterprises))
+
+
+def _env_day(name: str) -> str | None:
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+def _range(start: object, end: object, default_start: date, default_end: date) -> tuple[date, date]:
+    days = schedule.manual_days(start or default_start, end or (start if start else default_end))
+    return days[0], days[-1]
+
+
+@contextlib.contextmanager
+def open_source(start_day: str | None = None, end_day: str | None = None) -> Iterator[Source]:
+    """The real API when ``AIRFLOW_CONN_GITHUB_COPILOT`` is set, else a simulator started here.
+
+    Args:
+        start_day: first day (default ``START_DAY`` env, else the simulator's first day or 28 days ago).
+        end_day: last day (default ``END_DAY`` env, else the simulator's last day or today minus the lag).
+    """
+    start_day = start_day or _env_day("START_DAY")
+    end_day = end_day or _env_day("END_DAY")
+    if os.environ.get(ENV_CONN, "").strip():
+        scopes = schedule.parse_scopes(os.environ.get(ENV_ORGS), os.environ.get(ENV_ENTERPRISES))
+        newest = datetime.now(UTC).date() - timedelta(days=config.PUBLISH_LAG_DAYS)
+        start, end = _range(start_day, end_day, newest - timedelta(days=DEFAULT_REAL_RANGE_DAYS - 1), newest)
+        yield Source(
+            connection=os.environ[ENV_CONN],
+            orgs=[s.name for s in scopes if s.type == config.ORGANIZATION],
+            enterprises=[s.name for s in scopes if s.type == config.ENTERPRISE],
+            start=start,
+            end=end,
+            label=f"the GitHub API of {ENV_CONN}",
+        )
+        return
+    from copilot_warehouse.simulator import SimulatorConfig, SimulatorServer
+
+    sim_config = SimulatorConfig()
+    start, end = _range(start_day, end_day, sim_config.start_day, sim_config.end_day)
+    with SimulatorServer(sim_config) as server:
+        yield Source(
+            connection=airflow_env.connection_json(server.url, sim_config.token),
+            orgs=list(sim_config.orgs),
+            enterprises=list(sim_config.enterprises),
+            start=start,
+            end=end,
+            label=f"the bundled simulator at {server.url} (set {ENV_CONN} for the real API)",
+        )
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+def run_dag(env: dict[str, str], dag_id: str, conf: dict | None = None, log_dir: Path | None = None) -> float:
+    """``airflow dags test <dag_id> [-c conf]``; echo the summary lines, keep the full log in a file.
+
+    Returns:
+        Seconds it took.
+
+    Raises:
+        DemoError: the DAG run failed (the message names the log file and shows its tail).
+    """
+    log_dir = log_dir or Path(env["AIRFLOW_HOME"]) / "logs" / "make-run"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{dag_id}.log"
+    args = [airflow_env.airflow_executable(), "dags", "test", dag_id]
+    if conf:
+        args += ["-c", json.dumps(conf)]
+    started = time.perf_counter()
+    tail: list[str] = []
+    with open(log_path, "w", encoding="utf-8") as log_file:
+        proc = subprocess.Popen(
+            args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+        )
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            log_file.write(line)
+            tail = (tail + [line.rstrip()])[-40:]
+            if any(marker in line for marker in _ECHO_MARKERS):
+                text = line.rstrip()
+                # structlog lines: "<ts> [level] message [logger] loc=..." -> keep the message
+                if "] " in text and text[:4].isdigit():
+                    text = text.split("] ", 1)[1].rsplit(" [", 1)[0]
+                _say(f"    {text}")
+        code = proc.wait()
+    elapsed = time.perf_counter() - started
+    if code != 0:
+        raise DemoError(
+            f"the DAG {dag_id} failed (exit {code}); full log: {log_path}\n--- last lines ---\n"
+            + "\n".join(tail[-25:])
+        )
+    return elapsed
+
+
+def _mart_counts(con) -> list[tuple[str, int]]:
+    tables = con.execute(
+        "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
+    ).fetchall()
+    return [(t, con.execute(f'select count(*) from marts."{t}"').fetchall()[0][0]) for (t,) in tables]
+
+
+def latest_weekly_acceptance(con) -> list[tuple]:
+    """Latest ISO week per org: (org, week_start, days_with_data, acceptances, generations, rate)."""
+    return con.execute(
+        """
+        select scope_name, week_start, days_with_data, code_acceptances, code_generations, acceptance_rate
+        from marts.fct_copilot_acceptance_weekly
+        where scope_type = 'organization'
+        qualify row_number() over (partition by scope_name order by week_start desc) = 1
+        order by scope_name
+        """
+    ).fetchall()
+
+
+def print_summary(warehouse: str | Path | None = None) -> int:
+    """Print rows per mart, the latest weekly acceptance rate per org and the report path."""
+    from copilot_warehouse import warehouse as wh
+
+    path = Path(warehouse or config.warehouse_path())
+    if not path.exists():
+        _say(f"no warehouse at {path}: run `make run` first")
+        return 1
+    con = wh.connect(path, read_only=True)
+    try:
+        counts = _mart_counts(con)
+        if not counts:
+            _say(f"{path} has no marts yet: the transform (dbt build) has not run")
+            return 1
+        _say(f"\nWarehouse {path}")
+        _say("Rows per mart:")
+        for table, n in counts:
+            _say(f"  marts.{table:<40} {n:>8}")
+        if any(t == "fct_copilot_acceptance_weekly" for t, _ in counts):
+            _say("Latest weekly acceptance rate per org (acceptances / generations, ISO week):")
+            for org, week, days, acc, gen, rate in latest_weekly_acceptance(con):
+                shown = f"{rate:.1%}" if rate is not None else "n/a"
+                _say(f"  {org:<24} week of {week}  {shown:>6}  ({acc}/{gen}, {days} day(s) of data)")
+    finally:
+        con.close()
+    report = path.parent / "report" / "index.html"
+    if report.exists():
+        _say(f"Report: {report}")
+    return 0
+
+
+def _prepared_env(source: Source) -> dict[str, str]:
+    env = airflow_env.build_env(
+        connection=source.connection, orgs=source.orgs, enterprises=source.enterprises
+    )
+    # `dags test` waits out retry delays; a local run should not sit for minutes on a retry.
+    env.setdefault("COPILOT_TASK_RETRY_DELAY_SECONDS", "5")
+    airflow_env.prepare(env)
+    return env
+
+
+def run(argv: list[str]) -> int:
+    """``make run``: both DAGs through ``airflow dags test`` for the source's range, then the summary."""
+    parser = argparse.ArgumentParser(prog="python -m copilot_warehouse run", description=run.__doc__)
+    parser.add_argument("--start-day", help="first report day (default START_DAY or the whole source range)")
+    parser.add_argument("--end-day", help="last report day (default END_DAY)")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    with open_source(args.start_day, args.end_day) as source:
+        _say(f"Source: {source.label}")
+        _say(f"Scopes: {', '.join(s.label for s in source.scopes)}; days {source.start}..{source.end}")
+        env = _prepared_env(source)
+        _say(f"Warehouse: {env[config.ENV_WAREHOUSE]}  landing: {env[config.ENV_LANDING]}")
+        _say("[1/2] airflow dags test copilot_usage_ingest")
+        t = run_dag(
+            env,
+            "copilot_usage_ingest",
+            {"start_day": source.start.isoformat(), "end_day": source.end.isoformat()},
+        )
+        _say(f"      done in {t:.1f}s")
+        _say("[2/2] airflow dags test copilot_usage_transform")
+        t = run_dag(env, "copilot_usage_transform")
+        _say(f"      done in {t:.1f}s")
+    code = print_summary(env[config.ENV_WAREHOUSE])
+    _say(f"\nmake run finished in {time.perf_counter() - started:.1f}s")
+    return code
+
+
+def _client_for(source: Source):
+    """A CopilotClient through the project's hook, reading the source's Connection."""
+    os.environ[ENV_CONN] = source.connection  # the hook reads it; this process only
+    from copilot_warehouse.hooks.github_copilot import GitHubCopilotHook
+
+    return GitHubCopilotHook().get_conn()
+
+
+def _chunks(days: list[date], size: int) -> list[list[date]]:
+    return [days[i : i + size] for i in range(0, len(days), size)]
+
+
+def backfill_range(
+    source: Source,
+    *,
+    chunk_days: int = DEFAULT_CHUNK_DAYS,
+    warehouse: str | Path | None = None,
+    landing_root: str | None = None,
+    transform: bool = True,
+) -> dict:
+    """Fetch, land and load ``source.start..source.end`` in chunks of days, then transform.
+
+    Each (scope, report, day) is asked for once. While one chunk loads (the only DuckDB writer),
+    the next chunk downloads in a background thread, so downloads never hold the writer. Every
+    partition is replaced in its own transaction: stopping at any point loses nothing already
+    loaded, and running again completes the range.
+
+    Returns:
+        ``{"chunks", "partitions", "records", "failed", "no_report", "skipped_scopes", "seconds"}``.
+
+    Raises:
+        DemoError: a chunk failed to load or dbt build failed.
+    """
+    from copilot_warehouse import ingest
+
+    warehouse = str(warehouse or config.warehouse_path())
+    landing_root = landing_root or config.landing_path()
+    today = datetime.now(UTC).date()
+    started = time.perf_counter()
+    probe = _client_for(source)
+    scopes: list[config.Scope] = []
+    skipped: dict[str, str] = {}
+    for scope in source.scopes:
+        availability = probe.check_availability(scope)
+        if availability.available:
+            scopes.append(scope)
+        else:
+            skipped[scope.label] = availability.reason
+            _say(f"  {scope.label}: skipped - {availability.reason}")
+    wanted = config.day_range(source.start, source.end)
+    days_by_scope = {s: set(schedule.clip_days(s, wanted, today).days) for s in scopes}
+    chunks = _chunks(wanted, max(1, chunk_days))
+
+    def fetch_chunk(chunk: list[date]) -> list[dict]:
+        receipts: list[dict] = []
+
+        def one(scope: config.Scope) -> list[dict]:
+            days = [d for d in chunk if d in days_by_scope[scope]]
+            if not days:
+                return []
+            try:
+                return ingest.fetch_scope_days(_client_for(source), scope, days, landing_root)
+            except ingest.IngestError as exc:  # every call failed: logged, the other scopes go on
+                _say(f"  {exc}")
+                return []
+
+        with ThreadPoolExecutor(max_workers=min(4, max(1, len(scopes)))) as pool:
+            for result in pool.map(one, scopes):
+                receipts += result
+        return receipts
+
+    totals = {"partitions": 0, "records": 0, "failed": 0, "no_report": 0}
+    with ThreadPoolExecutor(max_workers=1) as prefetch:
+        pending = prefetch.submit(fetch_chunk, chunks[0]) if chunks else None
+        for index, chunk in enumerate(chunks):
+            receipts = pending.result()
+            pending = prefetch.submit(fetch_chunk, chunks[index + 1]) if index + 1 < len(chunks) else None
+            if index == len(chunks) - 1:  # today's seats/billing snapshot, once
+                client = _client_for(source)
+                for scope in scopes:
+                    receipts += ingest.fetch_scope_snapshot(client, scope, today, landing_root)
+            try:
+                summary = ingest.load_receipts(receipts, warehouse, landing_root)
+            except ingest.IngestError as exc:
+                raise DemoError(f"chunk {chunk[0]}..{chunk[-1]}: {exc}") from None
+            t = summary["totals"]
+            totals["partitions"] += t["days_loaded"]
+            totals["records"] += t["records"]
+            totals["failed"] += t["failed"]
+            totals["no_report"] += t["no_report"]
+            _say(
+                f"  chunk {index + 1}/{len(chunks)} {chunk[0]}..{chunk[-1]}: {t['days_loaded']} partitions, "
+                f"{t['records']} records, {t['no_report']} without report, {t['failed']} failed"
+            )
+    if transform:
+        transform_warehouse(warehouse)
+    totals |= {
+        "chunks": len(chunks),
+        "skipped_scopes": skipped,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    return totals
+
+
+def transform_warehouse(warehouse: str | Path) -> Path | None:
+    """``dbt build`` then the report (when the report module is installed); raises on dbt failure."""
+    import importlib.util
+
+    from copilot_warehouse import dbt_runner
+
+    result = dbt_runner.build(warehouse)
+    _say(f"  {result.summary.splitlines()[0] if result.summary else 'dbt build finished'}")
+    if not result.success:
+        raise DemoError(f"dbt build failed:\n{result.summary}")
+    spec = importlib.util.find_spec("copilot_warehouse.report")
+    if spec is None or spec.origin is None:
+        return None
+    from copilot_warehouse.report import build_report
+
+    path = build_report(warehouse, Path(warehouse).parent / "report")
+    _say(f"  report written to {path}")
+    return path
+
+
+def backfill(argv: list[str]) -> int:
+    """``make backfill START_DAY=… END_DAY=…``: fetch, land and load a range in chunks, then transform."""
+    parser = argparse.ArgumentParser(
+        prog="python -m copilot_warehouse backfill", description=backfill.__doc__
+    )
+    parser.add_argument("--start-day", default=None, help="first report day, YYYY-MM-DD (or START_DAY)")
+    parser.add_argument("--end-day", default=None, help="last report day, YYYY-MM-DD (or END_DAY)")
+    parser.add_argument(
+        "--chunk-days", type=int, default=DEFAULT_CHUNK_DAYS, help="days per load (default 7)"
+    )
+    parser.add_argument("--no-transform", action="store_true", help="load raw only; skip dbt and the report")
+    args = parser.parse_args(argv)
+    start = args.start_day or _env_day("START_DAY")
+    if not start:
+        raise config.ConfigError(
+            "backfill needs a range: make backfill START_DAY=YYYY-MM-DD END_DAY=YYYY-MM-DD"
+        )
+    with open_source(start, args.end_day or _env_day("END_DAY")) as source:
+        _say(f"Source: {source.label}")
+        _say(f"Backfill {source.start}..{source.end} in chunks of {args.chunk_days} day(s)")
+        try:
+            totals = backfill_range(source, chunk_days=args.chunk_days, transform=not args.no_transform)
+        except KeyboardInterrupt:
+            _say("interrupted: partitions loaded so far are kept; run the same command again to finish")
+            return 130
+    _say(
+        f"Backfill done in {totals['seconds']}s: {totals['partitions']} partitions, {totals['records']} "
+        f"records, {totals['no_report']} without report, {totals['failed']} failed"
+    )
+    code = print_summary() if not args.no_transform else 0
+    return 1 if totals["failed"] else code
+
+
+def cli(command: str, argv: list[str]) -> int:
+    """Entry point of ``python -m copilot_warehouse run|backfill|summary``."""
+    try:
+        if command == "run":
+            return run(argv)
+        if command == "backfill":
+            return backfill(argv)
+        if command == "summary":
+            return print_summary()
+    except (DemoError, config.ConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"unknown command {command!r}", file=sys.stderr)
+    return 2
