@@ -404,20 +404,24 @@ def expected_charts(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str,
             ]
         if "fct_copilot_usage_by_dimension_daily" in present:
             for dimension in DIMENSION_VALUES:
+                # Top ten by suggestions, then prompts, then name, over the last 28 days of data.
                 top = rows(
-                    "select dimension_value, sum(code_generations), sum(code_acceptances) "
+                    "select dimension_value, sum(code_generations), sum(code_acceptances), "
+                    "sum(user_initiated_interactions) "
                     "from marts.fct_copilot_usage_by_dimension_daily "
                     "where scope_type = ? and scope_name = ? and dimension = ? and day > ("
                     "  select max(day) - 28 from marts.fct_copilot_usage_by_dimension_daily "
                     "  where scope_type = ? and scope_name = ? and dimension = ?) "
-                    "group by 1 order by 2 desc, 1 limit 10",
+                    "group by 1 order by 2 desc, 4 desc, 1 limit 10",
                     [scope_type, scope_name, dimension] * 2,
                 )
+                if not top:
+                    continue
                 values = [r[0] for r in top]
                 out[f"chart-{sid}-by-{dimension}"] = [
                     ("Suggestions", values, [r[1] for r in top]),
                     ("Acceptances", values, [r[2] for r in top]),
-                ]
+                ] + ([("Prompts", values, [r[3] for r in top])] if any(r[3] for r in top) else [])
     if scopes:
         overview = []
         for scope_type, scope_name in sorted(scopes, key=lambda s: (s[0] != "organization", s[1])):

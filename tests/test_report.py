@@ -465,3 +465,28 @@ def test_report_waits_for_a_writer_to_release_the_warehouse(tmp_path):
         holder.wait(timeout=30)
     assert path.exists()
     assert waited > 0.5, "the report must have waited for the writer's lock"
+
+
+def test_all_partitions_loaded_is_good_news_not_a_missing_data_note(tmp_path):
+    wh = make_marts_warehouse(tmp_path / "warehouse.duckdb")
+    con = duckdb.connect(str(wh))
+    con.execute("update marts.fct_copilot_partition_status set status = 'loaded', http_status = 200")
+    con.close()
+    parsed = parse_report(build_report(wh, tmp_path / "out").read_text(encoding="utf-8"))
+    panel = f"table-{ORG}-partitions"
+    assert parsed.ids[panel]["class"] == "all-good"
+    assert parsed.text(panel) == "Every report day of Organization octo-demo is loaded."
+
+
+def test_daily_active_users_card_names_the_weekday_and_the_28_day_average(page, warehouse):
+    _, parsed = page
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        dau, avg = con.execute(
+            "select arg_max(daily_active_users, day), "
+            "avg(daily_active_users) filter (where day > date '2026-10-25') "
+            "from marts.fct_copilot_usage_daily where scope_name = 'octo-demo'"
+        ).fetchall()[0]
+    finally:
+        con.close()
+    assert f"Daily active users {dau} on Sun 2026-11-22; 28-day average {avg:,.1f}" in parsed.text(ORG)

@@ -68,6 +68,7 @@ class Panel:
     rows: list[dict[str, Any]] = field(default_factory=list)
     note: str | None = None
     wide: bool = False
+    note_ok: bool = False  # the note is good news (e.g. nothing failed), not missing data
 
     @property
     def kind(self) -> str:
@@ -95,6 +96,8 @@ def fmt(value: Any, kind: str = "text") -> str:
         return "—"
     if kind == "int":
         return f"{round(float(value)):,}"
+    if kind == "dec":
+        return f"{float(value):,.1f}"
     if kind == "pct":
         return f"{float(value) * 100:.1f}%"
     if kind == "pp":
@@ -108,6 +111,10 @@ def fmt(value: Any, kind: str = "text") -> str:
 
 def _rate(num: Any, den: Any) -> float | None:
     return float(num) / float(den) if num is not None and den else None
+
+
+def _weekday(day: str) -> str:
+    return date.fromisoformat(day).strftime("%a")
 
 
 def _window_start(last_day: str) -> str:
@@ -250,6 +257,10 @@ def data_health(reader: MartReader, scope: ScopeKey | None = None) -> Rows:
     )
 
 
+def _all_loaded(scope: ScopeKey) -> str:
+    return f"Every report day of {scope.title} is loaded."
+
+
 def partition_problems(reader: MartReader, scope: ScopeKey) -> Rows:
     """Partitions of the scope whose latest state is not 'loaded' (gaps and failures)."""
     cols = reader.columns.get(PARTITION_STATUS, [])
@@ -261,7 +272,7 @@ def partition_problems(reader: MartReader, scope: ScopeKey) -> Rows:
             where scope_type = ? and scope_name = ? and status is distinct from 'loaded'
             order by all""",
         _scope_params(scope),
-        empty=f"Every partition of {scope.title} is loaded.",
+        empty=_all_loaded(scope),
     )
 
 
@@ -371,13 +382,20 @@ def scope_section(reader: MartReader, scope: ScopeKey) -> ScopeSection:
             rows = result.rows
             last = max(r["last_day"] for r in rows)
             panel.subtitle += f": {_window_start(last)} to {last}"
+            series = [
+                ("Suggestions", [r["code_generations"] for r in rows]),
+                ("Acceptances", [r["code_acceptances"] for r in rows]),
+            ]
+            # Chat and agent use shows in prompts, not suggestions: add them where there are any.
+            if any(r["user_initiated_interactions"] for r in rows):
+                series.append(("Prompts", [r["user_initiated_interactions"] for r in rows]))
+                panel.subtitle = panel.subtitle.replace(
+                    "Suggestions and acceptances", "Suggestions, acceptances and prompts"
+                )
             panel.figure = charts.hbar_chart(
                 [str(r["dimension_value"]) for r in rows],
-                [
-                    ("Suggestions", [r["code_generations"] for r in rows]),
-                    ("Acceptances", [r["code_acceptances"] for r in rows]),
-                ],
-                x_title="Suggestions in the window",
+                series,
+                x_title="Count in the window",
                 hover_rates=[r["acceptance_rate"] for r in rows],
             )
         else:
@@ -450,6 +468,7 @@ def scope_section(reader: MartReader, scope: ScopeKey) -> ScopeSection:
         )
     )
     problems = partition_problems(reader, scope)
+    all_loaded = _all_loaded(scope)
     panels.append(
         Panel(
             f"table-{sid}-partitions",
@@ -460,6 +479,7 @@ def scope_section(reader: MartReader, scope: ScopeKey) -> ScopeSection:
             rows=problems.rows,
             note=problems.note,
             wide=True,
+            note_ok=reader.has(PARTITION_STATUS) and problems.note == all_loaded,
         )
     )
     return ScopeSection(scope, kpis, kpi_note, panels)
@@ -475,8 +495,14 @@ def scope_kpis(daily: Rows, weekly: Rows, seat_rows: Rows) -> tuple[list[Kpi], s
         window = [r for r in daily.rows if r["day"] >= start]
         gens = sum(r["code_generations"] or 0 for r in window)
         accs = sum(r["code_acceptances"] or 0 for r in window)
+        daus = [r["daily_active_users"] for r in window if r["daily_active_users"] is not None]
+        avg_dau = sum(daus) / len(daus) if daus else None
         kpis += [
-            Kpi("Daily active users", fmt(last["daily_active_users"], "int"), f"on {last['day']}"),
+            Kpi(
+                "Daily active users",
+                fmt(last["daily_active_users"], "int"),
+                f"on {_weekday(last['day'])} {last['day']}; 28-day average {fmt(avg_dau, 'dec')}",
+            ),
             Kpi("Weekly active users", fmt(last["weekly_active_users"], "int"), f"7 days to {last['day']}"),
             Kpi(
                 "Monthly active users", fmt(last["monthly_active_users"], "int"), f"28 days to {last['day']}"
