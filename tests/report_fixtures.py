@@ -53,6 +53,9 @@ ALL_MARTS = (
     "dim_copilot_seats",
     "fct_copilot_data_health",
     "fct_copilot_partition_status",
+    # beyond the DESIGN §3 list, shown by the report when present
+    "fct_copilot_team_usage_weekly",
+    "fct_copilot_seat_utilisation_weekly",
 )
 
 
@@ -221,12 +224,39 @@ MART_SQL: dict[str, str] = {
         cross join (values ('organization-1-day'), ('users-1-day'), ('user-teams-1-day')) as r(report)
         cross join generate_series(s.first_day, date '{LAST_DAY}', interval 1 day) as g(d)
     """,
+    "fct_copilot_team_usage_weekly": """
+        create table marts.fct_copilot_team_usage_weekly as
+        select w.scope_type, w.scope_name, w.week_start, t.team_id::bigint as team_id, t.team_slug,
+               w.days_with_data::bigint as days_with_data,
+               (4 + t.team_id * 2)::bigint as team_members,
+               (2 + (t.team_id + datediff('week', date '2026-10-05', w.week_start)) % 4)::bigint
+                 as active_members,
+               (w.code_generations // (2 * (t.team_id + 1)))::bigint as user_initiated_interactions,
+               (w.code_generations // (t.team_id + 1))::bigint as code_generations,
+               (w.code_acceptances // (t.team_id + 1))::bigint as code_acceptances,
+               (w.code_acceptances // (t.team_id + 1))::double
+                 / nullif(w.code_generations // (t.team_id + 1), 0) as acceptance_rate,
+               (w.loc_suggested_to_add // (t.team_id + 1))::bigint as loc_suggested_to_add,
+               (w.loc_added // (t.team_id + 1))::bigint as loc_added
+        from {weekly} as w
+        cross join (values (1, 'platform'), (2, 'web'), (3, 'data-science')) as t(team_id, team_slug)
+    """,
+    "fct_copilot_seat_utilisation_weekly": f"""
+        create table marts.fct_copilot_seat_utilisation_weekly as
+        select scope_type, scope_name, week_start, days_with_data::bigint as days_with_data,
+               date '{LAST_DAY}' as snapshot_day, week_start < date '2026-11-16' as is_reconstructed,
+               15::bigint as seats, least(15, active_users // 2)::bigint as active_seat_holders,
+               (15 - least(15, active_users // 2))::bigint as inactive_seats,
+               least(15, active_users // 2) / 15.0 as seat_utilisation_rate
+        from {{weekly}}
+    """,
 }
 
 # Marts derived from others read their inputs from a staging copy, so that any mart can be left
 # out of the warehouse without breaking the marts built from it.
 _INPUTS = {
     "usage": "fct_copilot_usage_daily",
+    "weekly": "fct_copilot_acceptance_weekly",
     "member_daily": "fct_copilot_member_daily",
     "by_dimension": "fct_copilot_usage_by_dimension_daily",
 }
@@ -398,6 +428,19 @@ def expected_charts(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str,
                 ("By suggestions", weeks, [r[1] for r in weekly]),
                 ("By lines of code", weeks, [r[2] for r in weekly]),
             ]
+            if "fct_copilot_seat_utilisation_weekly" in present:
+                seat_weeks = rows(
+                    """select week_start, seats, active_seat_holders
+                       from marts.fct_copilot_seat_utilisation_weekly
+                       where scope_type = ? and scope_name = ? order by week_start""",
+                    [scope_type, scope_name],
+                )
+                if seat_weeks:
+                    seat_x = iso([r[0] for r in seat_weeks])
+                    out[f"chart-{sid}-seat-utilisation"] = [
+                        ("Seats", seat_x, [r[1] for r in seat_weeks]),
+                        ("Active seat holders", seat_x, [r[2] for r in seat_weeks]),
+                    ]
             out[f"chart-{sid}-suggestions-weekly"] = [
                 ("Suggestions", weeks, [r[3] for r in weekly]),
                 ("Acceptances", weeks, [r[4] for r in weekly]),

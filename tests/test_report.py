@@ -141,6 +141,13 @@ def test_language_breakdown_keeps_the_top_ten_of_twelve(page):
             id="never-used seats",
         ),
         pytest.param(
+            f"table-{ORG}-teams",
+            "select team_slug from marts.fct_copilot_team_usage_weekly where scope_name = 'octo-demo' "
+            "and week_start = date '2026-11-16' "
+            "order by active_members desc, code_acceptances desc, team_slug",
+            id="teams by active members in the latest week",
+        ),
+        pytest.param(
             "table-organization-acme-labs-partitions",
             "select report from marts.fct_copilot_partition_status where scope_name = 'acme-labs' "
             "and status <> 'loaded' order by all",
@@ -240,6 +247,10 @@ MISSING_MART_CASES = [
         id="no data-health mart",
     ),
     pytest.param("fct_copilot_partition_status", [f"table-{ORG}-partitions"], id="no partition status"),
+    pytest.param("fct_copilot_team_usage_weekly", [f"table-{ORG}-teams"], id="no team usage"),
+    pytest.param(
+        "fct_copilot_seat_utilisation_weekly", [f"chart-{ORG}-seat-utilisation"], id="no seat utilisation"
+    ),
 ]
 
 

@@ -24,6 +24,9 @@ WEEKLY_BY_DIMENSION = "fct_copilot_acceptance_weekly_by_dimension"
 SEATS = "dim_copilot_seats"
 DATA_HEALTH = "fct_copilot_data_health"
 PARTITION_STATUS = "fct_copilot_partition_status"
+# Marts beyond the DESIGN §3 contract that the report shows when they exist.
+TEAM_USAGE_WEEKLY = "fct_copilot_team_usage_weekly"
+SEAT_UTILISATION_WEEKLY = "fct_copilot_seat_utilisation_weekly"
 
 # Marts that carry scope_type/scope_name and so tell which scopes the report covers.
 SCOPED_MARTS = (USAGE_DAILY, ACCEPTANCE_WEEKLY, MEMBER_SUMMARY, SEATS, DATA_HEALTH)
@@ -31,6 +34,7 @@ WINDOW_DAYS = 28  # the trailing window behind "last 28 days" figures
 DIMENSIONS = ("language", "ide", "model", "feature")
 TOP_MEMBERS = 10
 TOP_DIMENSION_VALUES = 10
+TOP_TEAMS = 25
 
 
 @dataclass(frozen=True, order=True)

@@ -21,9 +21,12 @@ from copilot_warehouse.report.data import (
     MEMBER_SUMMARY,
     PARTITION_STATUS,
     SCHEMA,
+    SEAT_UTILISATION_WEEKLY,
     SEATS,
+    TEAM_USAGE_WEEKLY,
     TOP_DIMENSION_VALUES,
     TOP_MEMBERS,
+    TOP_TEAMS,
     USAGE_DAILY,
     WINDOW_DAYS,
     MartReader,
@@ -216,6 +219,54 @@ def top_members(reader: MartReader, scope: ScopeKey) -> Rows:
     )
 
 
+def team_summary(reader: MartReader, scope: ScopeKey) -> Rows:
+    """Teams of the scope over its last four ISO weeks of data, most active members first.
+
+    Member counts are the latest week's distinct counts (never summed over weeks); activity
+    counters are summed over the four weeks and the rate is the sum over the sum.
+    """
+    return reader.query(
+        TEAM_USAGE_WEEKLY,
+        f"""with scoped as (
+                select * from {SCHEMA}.{TEAM_USAGE_WEEKLY} where scope_type = ? and scope_name = ?
+            ),
+            recent as (
+                select scoped.*, bounds.last_week
+                from scoped
+                cross join (select max(week_start) as last_week from scoped) as bounds
+                where scoped.week_start > bounds.last_week - interval {WINDOW_DAYS} day
+            )
+            select team_slug,
+                   min(week_start) as first_week, max(last_week) as last_week,
+                   max(team_members) filter (where week_start = last_week) as team_members,
+                   max(active_members) filter (where week_start = last_week) as active_members,
+                   sum(code_generations) as code_generations,
+                   sum(code_acceptances) as code_acceptances,
+                   sum(code_acceptances) / nullif(sum(code_generations), 0) as acceptance_rate,
+                   sum(user_initiated_interactions) as user_initiated_interactions,
+                   sum(loc_added) as loc_added
+            from recent
+            group by team_id, team_slug
+            order by active_members desc nulls last, code_acceptances desc nulls last, team_slug
+            limit {TOP_TEAMS}""",
+        _scope_params(scope),
+        empty=_empty(TEAM_USAGE_WEEKLY, scope),
+    )
+
+
+def seat_utilisation(reader: MartReader, scope: ScopeKey) -> Rows:
+    """Seats held and seat holders active per ISO week, oldest first."""
+    return reader.query(
+        SEAT_UTILISATION_WEEKLY,
+        f"""select week_start, seats, active_seat_holders, seat_utilisation_rate
+            from {SCHEMA}.{SEAT_UTILISATION_WEEKLY}
+            where scope_type = ? and scope_name = ?
+            order by week_start""",
+        _scope_params(scope),
+        empty=_empty(SEAT_UTILISATION_WEEKLY, scope),
+    )
+
+
 def seats(reader: MartReader, scope: ScopeKey, which: str) -> Rows:
     """Seats of the scope that are inactive (``which='inactive'``) or never used (``'never'``)."""
     flag = "is_inactive_seat" if which == "inactive" else "is_never_used"
@@ -402,6 +453,31 @@ def scope_section(reader: MartReader, scope: ScopeKey) -> ScopeSection:
             panel.note = result.note
         panels.append(panel)
 
+    teams = team_summary(reader, scope)
+    team_window = f": weeks of {teams.rows[0]['first_week']} to {teams.rows[0]['last_week']}" if teams else ""
+    panels.append(
+        Panel(
+            f"table-{sid}-teams",
+            "Teams",
+            TEAM_USAGE_WEEKLY,
+            f"Members and active members in the latest week; activity over the last 4 ISO weeks{team_window}"
+            f" (top {TOP_TEAMS} by active members)",
+            columns=[
+                Column("team_slug", "Team"),
+                Column("team_members", "Members", "int"),
+                Column("active_members", "Active members", "int"),
+                Column("code_generations", "Suggestions", "int"),
+                Column("code_acceptances", "Accepted", "int"),
+                Column("acceptance_rate", "Acceptance rate", "pct"),
+                Column("user_initiated_interactions", "Prompts", "int"),
+                Column("loc_added", "Lines added", "int"),
+            ],
+            rows=teams.rows,
+            note=teams.note,
+            wide=True,
+        )
+    )
+
     members = top_members(reader, scope)
     panels.append(
         Panel(
@@ -430,6 +506,29 @@ def scope_section(reader: MartReader, scope: ScopeKey) -> ScopeSection:
             wide=True,
         )
     )
+    utilisation = seat_utilisation(reader, scope)
+    seat_use = Panel(
+        f"chart-{sid}-seat-utilisation",
+        "Seat use per week",
+        SEAT_UTILISATION_WEEKLY,
+        "Copilot seats held and seat holders active at least once in the ISO week (Monday start)",
+        wide=True,
+    )
+    if utilisation:
+        x = [r["week_start"] for r in utilisation.rows]
+        seat_use.figure = charts.line_chart(
+            x,
+            [
+                ("Seats", [r["seats"] for r in utilisation.rows]),
+                ("Active seat holders", [r["active_seat_holders"] for r in utilisation.rows]),
+            ],
+            y_title="Seats",
+            x_title="Week starting (Monday)",
+        )
+    else:
+        seat_use.note = utilisation.note
+    panels.append(seat_use)
+
     seat_columns = [
         Column("user_login", "Member"),
         Column("plan_type", "Plan"),
