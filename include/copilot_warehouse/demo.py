@@ -19,6 +19,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -169,6 +170,36 @@ def _mart_counts(con) -> list[tuple[str, int]]:
         "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
     ).fetchall()
     return [(t, con.execute(f'select count(*) from marts."{t}"').fetchall()[0][0]) for (t,) in tables]
+
+
+# Columns that record *when* something was loaded or built; they differ between identical runs.
+VOLATILE_COLUMN = re.compile(r"(loaded_at|load_id|built_at|fetched_at|_run_at|generated_at|finished_at)$")
+
+
+def snapshot_marts(warehouse: str | Path) -> dict[str, list[tuple]]:
+    """Every mart's rows (sorted, without load/build timestamps): to compare two warehouses or runs."""
+    from copilot_warehouse import warehouse as wh
+
+    con = wh.connect(warehouse, read_only=True)
+    try:
+        out = {}
+        for table, _ in _mart_counts(con):
+            cols = [
+                c
+                for (c,) in con.execute(
+                    "select column_name from information_schema.columns "
+                    "where table_schema = 'marts' and table_name = ? order by ordinal_position",
+                    [table],
+                ).fetchall()
+                if not VOLATILE_COLUMN.search(c)
+            ]
+            rows = con.execute(
+                f'select {", ".join(chr(34) + c + chr(34) for c in cols)} from marts."{table}"'
+            )
+            out[table] = sorted(rows.fetchall(), key=repr)
+        return out
+    finally:
+        con.close()
 
 
 def latest_weekly_acceptance(con) -> list[tuple]:
@@ -362,7 +393,7 @@ def transform_warehouse(warehouse: str | Path) -> Path | None:
 
     from copilot_warehouse import dbt_runner
 
-    result = dbt_runner.build(warehouse)
+    result = dbt_runner.build(warehouse, exclude="test_type:unit")  # as the transform DAG does
     _say(f"  {result.summary.splitlines()[0] if result.summary else 'dbt build finished'}")
     if not result.success:
         raise DemoError(f"dbt build failed:\n{result.summary}")
