@@ -139,7 +139,7 @@ def hbar_chart(
         )
         for i, (name, values) in enumerate(series)
     ]
-    layout = _layout("", x_title=x_title, height=max(220, 60 + 34 * len(categories)))
+    layout = _layout("", x_title=x_title, height=max(220, 70 + len(categories) * (12 + 10 * len(series))))
     layout["hovermode"] = "closest"
     layout["barmode"] = "group"
     layout["margin"]["l"] = 150
