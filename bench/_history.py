@@ -93,6 +93,12 @@ def build_raw(users: int, ndays: int, *, rebuild: bool = False) -> tuple[Path, d
         return db, json.loads(info_file.read_text())
     h.copy_db(Path("/nonexistent"), db)
     dataset = Dataset(sim_config(users))
+    if hasattr(dataset, "_compute_day_state"):
+        # Dataset.seats() walks each member back to the seat start (more days than its LRU cache
+        # of 512 day states holds for a 366-day range): without this it takes many minutes.
+        from functools import lru_cache
+
+        dataset._day_state = lru_cache(maxsize=None)(dataset._compute_day_state)
     days = history_days(ndays)
     t0 = time.perf_counter()
     con = warehouse.connect(db)

@@ -119,11 +119,30 @@ def call_run_range(ingest, client, scope, days: list[date], landing: str, wareho
     return ingest.run_range(**kwargs)
 
 
-def _child_run_range(url: str, token: str, first: date, ndays: int, work: Path) -> dict:
+def _with_settings(settings: list[str]) -> None:
+    """Experiment: apply DuckDB settings to every connection ``warehouse.connect`` opens."""
+    if not settings:
+        return
+    from copilot_warehouse import warehouse
+
+    original = warehouse.connect
+
+    def connect(*args, **kwargs):
+        con = original(*args, **kwargs)
+        for setting in settings:
+            name, _, value = setting.partition("=")
+            con.execute(f"set {name} = '{value}'")
+        return con
+
+    warehouse.connect = connect
+
+
+def _child_run_range(url: str, token: str, first: date, ndays: int, work: Path, settings: list[str]) -> dict:
     ingest = h.require("copilot_warehouse.ingest", "run_range")
     from copilot_warehouse import config
     from copilot_warehouse.client import CopilotClient
 
+    _with_settings(settings)
     landing, db = h.fresh_dir(work / "landing"), work / "warehouse.duckdb"
     h.copy_db(Path("/nonexistent"), db)
     client = CopilotClient(url, token)
@@ -150,13 +169,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="tiny size for smoke tests (20 users, 3 days)")
     ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="DuckDB setting applied to every warehouse connection of run_range (to try a fix)",
+    )
+    ap.add_argument(
         "--child", nargs=5, metavar=("URL", "TOKEN", "FIRST", "NDAYS", "WORK"), help=argparse.SUPPRESS
     )
     args = ap.parse_args(argv)
     if args.child:
         url, token, first, ndays, work = args.child
         try:
-            out = _child_run_range(url, token, date.fromisoformat(first), int(ndays), Path(work))
+            out = _child_run_range(url, token, date.fromisoformat(first), int(ndays), Path(work), args.set)
         except h.Missing as exc:
             print(f"Missing: {exc}", file=sys.stderr)
             return 3
@@ -192,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
                 days[0].isoformat(),
                 str(len(days)),
                 str(work),
-            ]
+            ] + [a for s in args.set for a in ("--set", s)]
             try:
                 r = h.run_child(child, timeout=7200)
                 r["calls"] = sim.classify(server.take_requests())
@@ -210,7 +236,10 @@ def main(argv: list[str] | None = None) -> int:
         f"download-only: {b_sec:.1f} s, {minimum['report_calls']:,} report calls + {minimum['downloads']:,} "
         f"downloads = {minimum['total']:,} calls (the minimum), {baseline[0]['bytes'] / 1e6:.0f} MB",
     ]
+    if args.set:
+        lines.insert(1, "DuckDB settings applied to run_range's connections: " + ", ".join(args.set))
     results: dict = {
+        "settings": args.set,
         "users": args.users,
         "days": args.days,
         "download_only": {
