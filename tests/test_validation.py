@@ -1,0 +1,367 @@
+"""Input validation: names, days and settings are checked before they reach a URL, a path or GitHub.
+
+- Organization and enterprise slugs follow GitHub's naming rules (letters, digits, single inner
+  hyphens, at most 39 characters) wherever a scope enters: ``config.Scope``, a scope coming back
+  from XCom (``Scope.from_dict``), the Variables (``schedule.parse_scopes``). Nothing that fails
+  them reaches the simulator or the landing zone.
+- Report names and file names cannot walk out of the landing zone.
+- Days and ranges are refused with a message that says what was expected.
+- A missing Connection or Variable is explained in one sentence that says how to fix it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+from copilot_warehouse import config, landing, schedule
+from copilot_warehouse.client import CopilotClient, ghe_base_url
+from copilot_warehouse.config import ConfigError, Scope
+from copilot_warehouse.simulator import SimulatorServer
+
+BAD_SLUGS = [
+    pytest.param("../etc", id="path traversal"),
+    pytest.param("..", id="parent folder"),
+    pytest.param("octo/demo", id="slash"),
+    pytest.param("octo\\demo", id="backslash"),
+    pytest.param("my org", id="space"),
+    pytest.param("-octo", id="leading hyphen"),
+    pytest.param("octo-", id="trailing hyphen"),
+    pytest.param("octo--demo", id="double hyphen"),
+    pytest.param("a" * 40, id="40 characters"),
+    pytest.param("", id="empty"),
+    pytest.param("octo_demo", id="underscore"),
+    pytest.param("octo.demo", id="dot"),
+    pytest.param("octo?x=1", id="query string"),
+    pytest.param("octo%2F..", id="percent-encoded slash"),
+    pytest.param("ôcto", id="non-ascii letter"),
+    pytest.param("octo\x00", id="NUL byte"),
+    pytest.param("octo-demo\n", id="trailing newline"),
+    pytest.param(None, id="None"),
+    pytest.param(123, id="a number"),
+]
+GOOD_SLUGS = [
+    pytest.param("octo-demo", id="hyphenated"),
+    pytest.param("a", id="one character"),
+    pytest.param("Octo1", id="mixed case and digit"),
+    pytest.param("a" * 39, id="39 characters"),
+    pytest.param("1-2-3", id="digits and single hyphens"),
+]
+ONE_SENTENCE = re.compile(r"[.!?](?:\s+|$)")
+
+
+def sentences(text: str) -> int:
+    """Sentence ends in ``text`` (a final one without punctuation counts too)."""
+    text = text.strip().replace("e.g. ", "eg ").replace("i.e. ", "ie ")
+    ends = ONE_SENTENCE.findall(text)
+    return max(1, len(ends) + (not text.endswith((".", "!", "?"))))
+
+
+# --- slugs -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("slug", GOOD_SLUGS)
+@pytest.mark.parametrize("kind", [config.ORGANIZATION, config.ENTERPRISE])
+def test_valid_slugs_are_accepted(kind, slug):
+    scope = Scope(kind, slug)
+    assert scope.name == slug
+    assert config.validate_slug(slug, kind) == slug
+
+
+@pytest.mark.parametrize("slug", BAD_SLUGS)
+@pytest.mark.parametrize("kind", [config.ORGANIZATION, config.ENTERPRISE])
+def test_invalid_slugs_are_refused_with_the_rule(kind, slug):
+    with pytest.raises(ConfigError) as info:
+        Scope(kind, slug)
+    message = str(info.value)
+    assert f"not a valid GitHub {kind} name" in message
+    assert "at most 39 characters" in message
+    assert sentences(message) == 1
+
+
+@pytest.mark.parametrize("slug", BAD_SLUGS)
+def test_a_scope_from_xcom_is_validated_again(slug):
+    """Receipts and work items travel through XCom as dicts; rebuilding them re-checks the name."""
+    with pytest.raises(ConfigError, match="not a valid GitHub organization name"):
+        Scope.from_dict({"type": "organization", "name": slug})
+
+
+@pytest.mark.parametrize(
+    "scope_type",
+    [
+        pytest.param("org", id="abbreviated"),
+        pytest.param("user", id="users are not scopes"),
+        pytest.param("../organization", id="path traversal"),
+    ],
+)
+def test_unknown_scope_types_are_refused(scope_type):
+    with pytest.raises(ConfigError, match="scope type must be 'organization' or 'enterprise'"):
+        Scope(scope_type, "octo-demo")
+
+
+@pytest.mark.parametrize(
+    ("orgs", "enterprises", "words"),
+    [
+        pytest.param('["../etc"]', None, "'../etc' is not a valid GitHub organization name", id="traversal"),
+        pytest.param('["octo-demo", "my org"]', None, "'my org' is not a valid", id="space in second org"),
+        pytest.param("-octo", None, "'-octo' is not a valid", id="bare slug with leading hyphen"),
+        pytest.param(None, '["a/b"]', "'a/b' is not a valid GitHub enterprise name", id="bad enterprise"),
+        pytest.param('{"org": "octo"}', None, "must be a JSON list of organization names", id="an object"),
+        pytest.param("[1, 2]", None, "must be a JSON list of organization names", id="numbers"),
+        pytest.param("[]", None, "is an empty list", id="empty list"),
+    ],
+)
+def test_variables_with_bad_scopes_are_refused(orgs, enterprises, words):
+    with pytest.raises(ConfigError, match=re.escape(words)):
+        schedule.parse_scopes(orgs, enterprises)
+
+
+def test_the_ghe_subdomain_is_a_slug_too():
+    assert ghe_base_url("octo") == "https://api.octo.ghe.com"
+    for bad in ("evil.com/x", "../x", "octo.ghe.com#"):
+        with pytest.raises(ConfigError, match="not a valid GitHub GHE.com subdomain name"):
+            ghe_base_url(bad)
+
+
+# --- nothing invalid reaches the API or the landing zone --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("report", "day", "words"),
+    [
+        pytest.param("../../../rate_limit", "2026-11-18", "unknown report", id="report traversal"),
+        pytest.param("users-1-day?x=1", "2026-11-18", "unknown report", id="report with a query"),
+        pytest.param("users-1-day", "2026-11-18&per_page=1", "day must be a date", id="day injection"),
+        pytest.param("users-1-day", "../2026-11-18", "day must be a date", id="day traversal"),
+        pytest.param("users-1-day", "2026-02-30", "day must be a date", id="impossible day"),
+        pytest.param("users-1-day", None, "needs day=YYYY-MM-DD", id="1-day report without day"),
+    ],
+)
+def test_client_refuses_bad_reports_and_days_before_any_request(simulator, report, day, words):
+    client = CopilotClient(simulator.url, simulator.config.token, sleep=lambda s: None, max_attempts=1)
+    with pytest.raises(ConfigError, match=re.escape(words)):
+        client.report_links(Scope("organization", "octo-demo"), report, day)
+    assert simulator.requests == [], "the request must not have been sent"
+
+
+@pytest.mark.parametrize(
+    "report",
+    [
+        pytest.param("../../outside", id="traversal"),
+        pytest.param("a/b", id="slash"),
+        pytest.param(".hidden", id="dot file"),
+        pytest.param("a\\b", id="backslash"),
+        pytest.param("", id="empty"),
+    ],
+)
+def test_landing_refuses_report_names_that_leave_the_partition(tmp_path, report):
+    root = tmp_path / "landing"
+    with pytest.raises(landing.LandingError, match="invalid report name"):
+        landing.write_partition(root, Scope("organization", "octo-demo"), report, "2026-11-18", 200, {})
+    assert _files_outside(tmp_path, root) == []
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("../../escape.ndjson", id="traversal"),
+        pytest.param("sub/part.ndjson", id="subfolder"),
+        pytest.param(".part.ndjson", id="dot file"),
+        pytest.param(landing.MANIFEST, id="the manifest itself"),
+    ],
+)
+def test_landing_refuses_file_names_that_leave_the_partition(tmp_path, name):
+    root = tmp_path / "landing"
+    with pytest.raises(landing.LandingError):
+        landing.write_partition(
+            root, Scope("organization", "octo-demo"), "users-1-day", "2026-11-18", 200, {name: b"{}\n"}
+        )
+    assert _files_outside(tmp_path, root) == []
+    assert landing.list_partitions(root) == []
+
+
+def test_landing_ignores_folders_that_are_not_valid_scopes(tmp_path, caplog):
+    root = tmp_path / "landing"
+    good = Scope("organization", "octo-demo")
+    landing.write_partition(root, good, "users-1-day", "2026-11-18", 204)
+    stray = root / "organization" / "bad_name" / "users-1-day" / "2026-11-18"
+    stray.mkdir(parents=True)
+    (stray / landing.MANIFEST).write_text("{}")
+    refs = landing.list_partitions(root)
+    assert [(r.scope, r.report, r.day) for r in refs] == [(good, "users-1-day", date(2026, 11, 18))]
+    assert "ignoring an unexpected folder" in caplog.text
+
+
+def _files_outside(tmp_path: Path, root: Path) -> list[Path]:
+    return [p for p in tmp_path.rglob("*") if p.is_file() and root not in p.parents]
+
+
+# --- days and ranges ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param("2026-11-18", date(2026, 11, 18), id="ISO day"),
+        pytest.param(" 2026-11-18 ", date(2026, 11, 18), id="surrounding spaces"),
+        pytest.param(date(2026, 11, 18), date(2026, 11, 18), id="a date"),
+        pytest.param("2028-02-29", date(2028, 2, 29), id="leap day"),
+    ],
+)
+def test_days_are_parsed(value, expected):
+    assert config.parse_day(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param("2026-13-01", id="month 13"),
+        pytest.param("2026-02-30", id="30 February"),
+        pytest.param("2027-02-29", id="29 February of a common year"),
+        pytest.param("18/11/2026", id="European order"),
+        pytest.param("2026/11/18", id="slashes"),
+        pytest.param("yesterday", id="a word"),
+        pytest.param("", id="empty"),
+        pytest.param(None, id="None"),
+        pytest.param(20261118, id="an integer"),
+        pytest.param("2026-11-18; drop table raw.ingest_log", id="SQL injection"),
+    ],
+)
+def test_malformed_days_are_refused_with_the_expected_format(value):
+    with pytest.raises(ConfigError) as info:
+        config.parse_day(value, "start_day")
+    assert str(info.value).startswith("start_day must be a date written YYYY-MM-DD, got ")
+    assert sentences(str(info.value)) == 1
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param("20261118", id="basic format without hyphens"),
+        pytest.param("2026-W47-3", id="ISO week date"),
+        pytest.param("2026-W47", id="ISO week"),
+        pytest.param("2026-322", id="ordinal date"),
+    ],
+)
+def test_only_the_documented_day_format_is_accepted(value):
+    """``parse_day`` promises YYYY-MM-DD; Python 3.11's ``date.fromisoformat`` also takes ISO
+    week and ordinal dates, so a typo such as ``2026-W47`` silently becomes a Monday."""
+    with pytest.raises(ConfigError, match="must be a date written YYYY-MM-DD"):
+        config.parse_day(value)
+
+
+def test_reversed_range_says_which_day_is_which():
+    with pytest.raises(ConfigError) as info:
+        config.day_range(date(2026, 11, 20), date(2026, 11, 18))
+    assert str(info.value) == "end day 2026-11-18 is before start day 2026-11-20: give start_day <= end_day"
+
+
+def test_a_range_is_inclusive():
+    assert config.day_range(date(2026, 11, 18), date(2026, 11, 20)) == [
+        date(2026, 11, 18),
+        date(2026, 11, 19),
+        date(2026, 11, 20),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "words"),
+    [
+        pytest.param(
+            "2026-11-20", "2026-11-18", "end_day 2026-11-18 is before start_day 2026-11-20", id="reversed"
+        ),
+        pytest.param("2026-11-18", "2026-11-31", "end_day must be a date written YYYY-MM-DD", id="bad end"),
+        pytest.param("", "2026-11-18", "end_day is '2026-11-18' but start_day is empty", id="no start"),
+        pytest.param("2024-01-01", "2026-11-18", "ask for at most 400", id="typo'd year"),
+    ],
+)
+def test_manual_run_params_are_checked(start, end, words):
+    with pytest.raises(ConfigError, match=re.escape(words)):
+        schedule.manual_days(start, end)
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        pytest.param(-1, "between 0 and 31", id="negative"),
+        pytest.param(32, "between 0 and 31", id="too many"),
+        pytest.param("three", "whole number of days", id="a word"),
+        pytest.param("1.5", "whole number of days", id="a fraction"),
+    ],
+)
+def test_repull_window_is_checked(value, words):
+    with pytest.raises(ConfigError, match=words):
+        schedule.parse_repull_days(value)
+
+
+def test_a_run_without_any_date_is_refused():
+    with pytest.raises(ConfigError, match="neither a logical date nor run_after"):
+        schedule.resolve_window(logical_date=None, run_after=None)
+
+
+# --- missing settings ----------------------------------------------------------------------------
+
+
+def test_missing_connection_is_explained_in_one_sentence_with_the_fix(monkeypatch):
+    from copilot_warehouse.hooks.github_copilot import GitHubCopilotHook
+
+    monkeypatch.delenv("AIRFLOW_CONN_GITHUB_COPILOT", raising=False)
+    with pytest.raises(ConfigError) as info:
+        GitHubCopilotHook().get_conn()
+    message = str(info.value)
+    assert message.startswith("Airflow Connection 'github_copilot' is not defined")
+    assert "AIRFLOW_CONN_GITHUB_COPILOT=" in message
+    assert "airflow connections add github_copilot" in message
+    assert sentences(message) == 1
+
+
+def test_a_connection_without_token_is_explained_in_one_sentence(monkeypatch):
+    from copilot_warehouse.hooks.github_copilot import GitHubCopilotHook
+
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_GITHUB_COPILOT", json.dumps({"conn_type": "http", "host": "https://api.github.com"})
+    )
+    with pytest.raises(ConfigError) as info:
+        GitHubCopilotHook().get_conn()
+    message = str(info.value)
+    assert "has no token: put the GitHub token in its password field" in message
+    assert sentences(message) == 1
+
+
+@pytest.mark.parametrize(
+    ("orgs", "enterprises"),
+    [
+        pytest.param(None, None, id="unset"),
+        pytest.param("", None, id="empty text"),
+        pytest.param("  ", "", id="blank"),
+    ],
+)
+def test_missing_orgs_variable_is_explained_in_one_sentence_with_the_fix(orgs, enterprises):
+    with pytest.raises(ConfigError) as info:
+        schedule.parse_scopes(orgs, enterprises)
+    message = str(info.value)
+    assert message.startswith("Airflow Variable copilot_orgs is not set: ")
+    assert "airflow variables set copilot_orgs" in message
+    assert "AIRFLOW_VAR_COPILOT_ORGS=" in message
+    assert sentences(message) == 1
+
+
+def test_enterprises_alone_are_enough():
+    scopes = schedule.parse_scopes(None, '["octo-enterprise"]')
+    assert scopes == [Scope("enterprise", "octo-enterprise")]
+
+
+def test_a_client_without_token_says_where_the_token_goes():
+    with pytest.raises(ConfigError, match="password of Airflow Connection 'github_copilot'"):
+        CopilotClient("http://127.0.0.1:9", "   ")
+
+
+def test_a_valid_scope_round_trips_through_the_simulator(simulator: SimulatorServer):
+    """The positive control for the refusals above: a valid request goes through."""
+    client = CopilotClient(simulator.url, simulator.config.token, sleep=lambda s: None)
+    links = client.report_links(Scope("organization", "octo-demo"), "users-1-day", "2026-11-18")
+    assert links is not None and len(links.links) == simulator.config.parts
+    assert simulator.count(r"/orgs/octo-demo/copilot/metrics/reports/users-1-day$", status=200) == 1
