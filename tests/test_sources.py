@@ -258,6 +258,42 @@ def test_a_legacy_404_is_reported_as_retired_and_never_retried(make_simulator, l
     assert c.stats["retries"] == 0
 
 
+def test_a_live_legacy_answer_lands_and_imports_like_an_archive(make_simulator, paths):
+    from copilot_warehouse import legacy
+
+    server = make_simulator(legacy_start=date(2026, 3, 1), legacy_end=date(2026, 4, 1))
+    landing_root, db = paths
+    since, until = date(2026, 3, 10), date(2026, 3, 23)
+    with make_client(server) as c:
+        receipt = legacy.fetch_legacy(c, ORG, since, until, landing_root)
+    expected = server.dataset.legacy_days(ORG, since, until)
+    assert (receipt["status"], receipt["records"], receipt["day"]) == (
+        "landed",
+        len(expected),
+        until.isoformat(),
+    )
+    con = warehouse.connect(db)
+    try:
+        done = legacy.import_landed(con, ORG, until, landing_root, "load-legacy")
+    finally:
+        con.close()
+    assert done["days"] == len(expected)
+    rows = query(db, "select day, record::varchar, _source from raw.copilot_legacy_metrics order by day")
+    assert [(d, json.loads(r), src) for d, r, src in rows] == [
+        (date.fromisoformat(o["date"]), o, "legacy_metrics") for o in expected
+    ]
+
+
+def test_a_live_legacy_fetch_after_the_closure_is_a_retired_receipt(simulator, client, paths):
+    from copilot_warehouse import legacy
+
+    receipt = legacy.fetch_legacy(client, ORG, date(2026, 4, 3), date(2026, 4, 20), paths[0])
+    assert (receipt["status"], receipt["http_status"]) == ("retired", 404)
+    assert "retired by GitHub on 2026-04-02" in receipt["message"]
+    assert simulator.count(r"/copilot/metrics$") == 1
+    assert not paths[0].exists() or not any(paths[0].rglob("*.json"))  # nothing landed
+
+
 # --- schema drift --------------------------------------------------------------------------------
 def test_an_unknown_field_lands_and_is_recorded_with_its_first_day(simulator, client, paths):
     db = paths[1]
