@@ -29,7 +29,7 @@ CONFIG = SimulatorConfig(
     legacy_end=date(2026, 10, 11),  # overlaps the new API's first week: those days must not be used
 )
 FIRST_LOAD_END = date(2026, 11, 8)
-REPULLED_DAY = date(2026, 10, 8)  # outside the repull window of the second build: a late re-pull
+REPULLED_DAY = date(2026, 10, 22)  # in the 28-day window, outside the second build's repull window
 ORG = Scope(ORGANIZATION, "octo-demo")
 ENT = Scope(ENTERPRISE, "octo-enterprise")
 
@@ -90,7 +90,7 @@ def built(tmp_path_factory):
     load_days(con, DATASET, [REPULLED_DAY], load_id="load-2", loaded_at=second, keep=keep_record)
     load_latest_28_day(con, DATASET, load_id="load-2", loaded_at=second)
     con.close()
-    incremental = dbt_runner.build(path, target_path=root / "target")
+    incremental = dbt_runner.build(path, unit_tests=True, target_path=root / "target")
 
     copy = root / "full_refresh.duckdb"
     shutil.copy(path, copy)
@@ -120,6 +120,13 @@ def test_every_build_passes_its_tests(built, build):
     assert result.counts.get("pass", 0) > 30, result.summary  # the data tests really ran
 
 
+def test_unit_tests_ran_with_the_incremental_build(built):
+    statuses = built["incremental"].statuses
+    unit_tests = {k: v for k, v in statuses.items() if k.startswith("unit_test.")}
+    assert len(unit_tests) >= 9 and set(unit_tests.values()) == {"pass"}, unit_tests
+    assert not any(k.startswith("unit_test.") for k in built["initial"].statuses)
+
+
 def test_incremental_build_equals_full_refresh(built):
     con = duckdb.connect(str(built["copy"]), read_only=True)
     con.execute(f"attach '{built['path']}' as incr (read_only)")
@@ -133,8 +140,8 @@ def test_incremental_build_equals_full_refresh(built):
     assert "fct_copilot_usage_daily" in marts and "fct_copilot_member_daily" in marts
     for mart in marts:
         full, incr = f"full_refresh.marts.{mart}", f"incr.marts.{mart}"
-        only_full = con.execute(f"select count(*) from ({full} except all from {incr})").fetchall()[0][0]
-        only_incr = con.execute(f"select count(*) from ({incr} except all from {full})").fetchall()[0][0]
+        only_full = con.execute(f"select count(*) from (from {full} except all from {incr})").fetchall()[0][0]
+        only_incr = con.execute(f"select count(*) from (from {incr} except all from {full})").fetchall()[0][0]
         assert con.execute(f"select count(*) from {full}").fetchall()[0][0] > 0, mart
         assert (mart, only_full, only_incr) == (mart, 0, 0)
     con.close()
@@ -374,3 +381,187 @@ def test_runner_summary_names_the_failing_node_and_its_message(built, tmp_path):
     assert not result.success
     assert "fct_copilot_usage_daily" in result.summary
     assert result.failures and result.failures[0].message
+
+
+# --- teams -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("scope", [ORG, ENT], ids=lambda s: s.label)
+def test_team_usage_counts_members_in_the_team_they_were_in_that_day(db, scope):
+    got_daily = {
+        (r["day"], r["team_id"]): r
+        for r in rows(db, "select * from marts.fct_copilot_team_usage_daily where scope_name = ?", scope.name)
+    }
+    got_weekly = {
+        (r["week_start"], r["team_id"]): r
+        for r in rows(
+            db, "select * from marts.fct_copilot_team_usage_weekly where scope_name = ?", scope.name
+        )
+    }
+    daily: dict[tuple, dict] = defaultdict(lambda: {"members": set(), "active": set(), "gens": 0})
+    weekly: dict[tuple, dict] = defaultdict(lambda: {"members": set(), "active": set(), "gens": 0})
+    for day in NEW_DAYS:
+        by_user = {u["user_id"]: u for u in users(scope, day)}
+        for row in DATASET.user_teams(scope, day):
+            u = by_user.get(row["user_id"])
+            for bucket in (daily[(day, row["team_id"])], weekly[(_week(day), row["team_id"])]):
+                bucket["members"].add(row["user_id"])
+                if u is not None and is_active(u):
+                    bucket["active"].add(row["user_id"])
+                bucket["gens"] += u["code_generation_activity_count"] if u else 0
+    assert set(got_daily) == set(daily) and set(got_weekly) == set(weekly)
+    for got, expected in ((got_daily, daily), (got_weekly, weekly)):
+        for key, exp in expected.items():
+            row = got[key]
+            assert (row["team_members"], row["active_members"], row["code_generations"]) == (
+                len(exp["members"]),
+                len(exp["active"]),
+                exp["gens"],
+            ), key
+
+
+def test_team_membership_is_kept_per_day(db):
+    got = db.execute(
+        "select count(*) from marts.fct_copilot_team_membership_daily where scope_name = ?", [ORG.name]
+    ).fetchall()[0][0]
+    assert got == sum(len(DATASET.user_teams(ORG, d)) for d in NEW_DAYS)
+
+
+# --- dimensions ------------------------------------------------------------------------------
+def test_usage_by_language_sums_the_breakdown_and_counts_distinct_members(db):
+    got = {
+        (r["day"], r["dimension_value"]): r
+        for r in rows(
+            db,
+            "select * from marts.fct_copilot_usage_by_dimension_daily "
+            "where scope_name = ? and dimension = 'language' and source_api = 'usage_metrics'",
+            ORG.name,
+        )
+    }
+    expected: dict[tuple, dict] = defaultdict(lambda: {"gens": 0, "accs": 0, "users": set()})
+    for day in NEW_DAYS:
+        for entry in DATASET.aggregate(ORG, day)["totals_by_language_feature"]:
+            expected[(day, entry["language"])]["gens"] += entry["code_generation_activity_count"]
+            expected[(day, entry["language"])]["accs"] += entry["code_acceptance_activity_count"]
+        for u in users(ORG, day):
+            for entry in u["totals_by_language_feature"]:
+                if (
+                    entry["code_generation_activity_count"]
+                    + entry["code_acceptance_activity_count"]
+                    + entry["loc_added_sum"]
+                ):
+                    expected[(day, entry["language"])]["users"].add(u["user_id"])
+    assert set(got) == set(expected)
+    for key, exp in expected.items():
+        if key[0] == REPULLED_DAY:
+            continue  # the aggregate still counts the member the re-pull dropped from users-1-day
+        row = got[key]
+        assert (row["code_generations"], row["code_acceptances"], row["active_users"]) == (
+            exp["gens"],
+            exp["accs"],
+            len(exp["users"]),
+        ), key
+
+
+def test_weekly_overall_dimension_repeats_the_weekly_totals(db):
+    mismatches = db.execute(
+        """
+        select count(*)
+        from marts.fct_copilot_acceptance_weekly as w
+        full join (
+            select * from marts.fct_copilot_acceptance_weekly_by_dimension where dimension = 'overall'
+        ) as d using (scope_type, scope_name, week_start)
+        where w.code_generations is distinct from d.code_generations
+           or w.acceptance_rate is distinct from d.acceptance_rate
+           or w.acceptance_rate_change is distinct from d.acceptance_rate_change
+        """
+    ).fetchall()[0][0]
+    assert mismatches == 0
+    dims = {
+        r[0]
+        for r in db.execute("select distinct dimension from marts.fct_copilot_acceptance_weekly_by_dimension")
+    }
+    assert dims == {"overall", "language", "ide", "feature"}
+
+
+# --- months, cohorts, seats ------------------------------------------------------------------
+def test_monthly_active_users_are_distinct_over_the_month(db):
+    got = {
+        r["month_start"]: r["active_users"]
+        for r in rows(db, "select * from marts.fct_copilot_usage_monthly where scope_name = ?", ENT.name)
+    }
+    expected: dict[date, set] = defaultdict(set)
+    for day in NEW_DAYS:
+        expected[day.replace(day=1)] |= {u["user_id"] for u in users(ENT, day) if is_active(u)}
+    assert got == {month: len(members) for month, members in expected.items()}
+
+
+def test_adoption_cohorts_partition_the_active_members(db):
+    cohorts = rows(db, "select * from marts.fct_copilot_adoption_cohorts where scope_name = ?", ORG.name)
+    first_week: dict[int, date] = {}
+    for day in NEW_DAYS:
+        for u in users(ORG, day):
+            if is_active(u):
+                first_week.setdefault(u["user_id"], _week(day))
+    sizes = {r["cohort_week"]: r["cohort_size"] for r in cohorts if r["weeks_since_first_active"] == 0}
+    assert sum(sizes.values()) == len(first_week)
+    assert sizes == {w: sum(1 for f in first_week.values() if f == w) for w in set(first_week.values())}
+    assert all(r["retention_rate"] == 1.0 for r in cohorts if r["weeks_since_first_active"] == 0)
+
+
+def test_seat_utilisation_on_the_snapshot_day(db):
+    day = CONFIG.end_day
+    row = rows(
+        db,
+        "select * from marts.fct_copilot_seat_utilisation_daily where scope_name = ? and day = ?",
+        ORG.name,
+        day,
+    )[0]
+    holders = {s["assignee"]["id"] for s in DATASET.seats(ORG)}
+    active = {u["user_id"] for u in users(ORG, day) if is_active(u)}
+    assert (row["seats"], row["active_seat_holders"], row["is_reconstructed"]) == (
+        len(holders),
+        len(holders & active),
+        False,
+    )
+
+
+# --- data quality marts ----------------------------------------------------------------------
+def test_report_completeness_flags_the_day_that_disagrees_with_the_28_day_report(db):
+    got = {
+        (r["scope_name"], r["day"]): r["status"]
+        for r in rows(db, "select * from marts.fct_copilot_report_completeness")
+    }
+    start, end = DATASET.window_28_day()
+    assert {d for _, d in got} == set(day_range(start, end))
+    # the re-pull dropped one member's line in every scope they belong to: the 28-day report has it
+    repulled = {s.name for s in SCOPES if DROPPED in {u["user_id"] for u in DATASET.users(s, REPULLED_DAY)}}
+    assert ORG.name in repulled
+    assert {key for key, status in got.items() if status != "ok"} == {
+        (name, REPULLED_DAY) for name in repulled
+    }
+    assert {got[(name, REPULLED_DAY)] for name in repulled} == {"disagrees"}
+
+
+def test_data_health_and_partition_status(db):
+    health = {r["scope_name"]: r for r in rows(db, "select * from marts.fct_copilot_data_health")}
+    assert set(health) == {s.name for s in SCOPES}
+    for row in health.values():
+        assert (row["latest_report_day"], row["days_missing"], row["days_failed"]) == (CONFIG.end_day, 0, 0)
+    attempts = db.execute(
+        "select attempts from marts.fct_copilot_partition_status "
+        "where scope_name = ? and report = 'users-1-day' and day = ?",
+        [ORG.name, REPULLED_DAY],
+    ).fetchall()
+    assert attempts == [(2,)]  # loaded, then re-pulled
+
+
+# --- freshness and style ---------------------------------------------------------------------
+def test_source_freshness_warns_about_raw_tables_not_loaded_for_four_days(built, tmp_path):
+    result = dbt_runner.source_freshness(built["copy"], target_path=tmp_path / "target")
+    assert result.success, result.summary  # stale sources warn, they do not fail
+    warned = {i.label for i in result.warnings}
+    assert "source github_copilot.copilot_usage_users" in warned, result.summary
+
+
+def test_sqlfluff_passes_on_the_dbt_project():
+    outcome = dbt_runner.lint()
+    assert outcome.success, outcome.output

@@ -65,6 +65,7 @@ class DbtResult:
         counts: number of nodes per status (``success``, ``pass``, ``error``, ``fail``, ...).
         elapsed: wall-clock seconds.
         target_path: folder holding ``run_results.json``, ``manifest.json``, docs.
+        statuses: status of every node that ran, by unique id.
     """
 
     success: bool
@@ -74,6 +75,7 @@ class DbtResult:
     counts: dict[str, int] = field(default_factory=dict)
     elapsed: float = 0.0
     target_path: Path | None = None
+    statuses: dict[str, str] = field(default_factory=dict)
 
     @property
     def failures(self) -> list[NodeIssue]:
@@ -162,7 +164,10 @@ def run(
         "--target-path", str(target),
         "--log-path", str(target / "logs"),
     ]  # fmt: skip
-    results_file = target / "run_results.json"
+    # `source freshness` writes sources.json; every other command run_results.json
+    results_file = target / (
+        "sources.json" if list(args[:2]) == ["source", "freshness"] else "run_results.json"
+    )
     results_file.unlink(missing_ok=True)
     env = {config.ENV_WAREHOUSE: str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     started = time.monotonic()
@@ -214,18 +219,24 @@ def _result(
 ) -> DbtResult:
     issues: list[NodeIssue] = []
     counts: dict[str, int] = {}
+    statuses: dict[str, str] = {}
     if results_file.is_file():
         data: dict[str, Any] = json.loads(results_file.read_text(encoding="utf-8"))
         for item in data.get("results", []):
             status = str(item.get("status", "")).lower()
             counts[status] = counts.get(status, 0) + 1
+            statuses[item.get("unique_id", "?")] = status
             if status in _FAILED or status in _WARNED:
                 message = " ".join(str(item.get("message") or "").split())
+                if not message and item.get("max_loaded_at"):  # source freshness
+                    age = float(item.get("max_loaded_at_time_ago_in_s") or 0) / 86400
+                    message = f"newest row loaded at {item['max_loaded_at']} ({age:.1f} days ago)"
                 issues.append(NodeIssue(item.get("unique_id", "?"), status, message))
     issues.sort(key=lambda i: (i.status not in _FAILED, i.unique_id))
     success = ok and not any(i.status in _FAILED for i in issues)
     total = sum(counts.values())
-    head = f"dbt {' '.join(command[:1])}: {'OK' if success else 'FAILED'}"
+    verb = " ".join(command[:2] if command[:1] in (["source"], ["docs"]) else command[:1])
+    head = f"dbt {verb}: {'OK' if success else 'FAILED'}"
     tallies = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
     lines = [f"{head} ({total} nodes: {tallies or 'none'}) in {elapsed:.1f}s"]
     for issue in issues:
@@ -233,7 +244,7 @@ def _result(
     if not success and not issues:
         tail = "\n".join(output.strip().splitlines()[-25:])
         lines.append(tail or "dbt failed before running any node (see the dbt log under the target path)")
-    return DbtResult(success, command, "\n".join(lines), issues, counts, elapsed, target)
+    return DbtResult(success, command, "\n".join(lines), issues, counts, elapsed, target, statuses)
 
 
 def build(
@@ -243,10 +254,15 @@ def build(
     vars: dict[str, Any] | None = None,
     *,
     exclude: str | Sequence[str] | None = None,
+    unit_tests: bool = False,
     target_path: str | Path | None = None,
     isolated: bool = False,
 ) -> DbtResult:
     """``dbt build``: run and test every model (or the selection) into the warehouse.
+
+    dbt's ``unit_tests:`` are left out unless ``unit_tests`` is true: they check the SQL, not the
+    data, and the one for incremental mode needs the mart to exist already (run them in CI or
+    with :func:`run_unit_tests` on a built warehouse).
 
     Args:
         warehouse_path: DuckDB file (default ``COPILOT_WAREHOUSE_PATH``).
@@ -254,6 +270,7 @@ def build(
         full_refresh: rebuild incremental marts from scratch.
         vars: dbt vars, e.g. ``{"repull_days": 5, "pseudonymize_logins": True}``.
         exclude: dbt exclusion.
+        unit_tests: also run the dbt unit tests (needs the incremental marts to exist).
         target_path: artifacts folder.
         isolated: run dbt as a subprocess.
 
@@ -262,6 +279,8 @@ def build(
     """
     args = ["build"]
     args += _selection("--select", select) + _selection("--exclude", exclude)
+    if not unit_tests:
+        args += ["--exclude-resource-type", "unit_test"]
     if full_refresh:
         args.append("--full-refresh")
     if vars:
@@ -275,6 +294,16 @@ def build_or_raise(**kwargs: Any) -> DbtResult:
     if not result.success:
         raise DbtRunError(result)
     return result
+
+
+def run_unit_tests(
+    warehouse_path: str | Path | None = None, *, target_path: str | Path | None = None
+) -> DbtResult:
+    """Run the dbt ``unit_tests:`` (metric math, ISO weeks, active rule, incremental mode).
+
+    The warehouse must have been built once: the incremental-mode test reads the mart's columns.
+    """
+    return run(["test", "--select", "test_type:unit"], warehouse_path=warehouse_path, target_path=target_path)
 
 
 def source_freshness(

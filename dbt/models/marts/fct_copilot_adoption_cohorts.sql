@@ -67,7 +67,7 @@ cohort_weeks as (
         on
             cohorts.scope_type = scope_weeks.scope_type
             and cohorts.scope_name = scope_weeks.scope_name
-            and scope_weeks.week_start >= cohorts.cohort_week
+            and cohorts.cohort_week <= scope_weeks.week_start
 
 ),
 

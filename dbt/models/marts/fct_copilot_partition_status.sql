@@ -15,14 +15,14 @@ final as (
         scope_name,
         report,
         day,
-        arg_max(status, finished_at) as status,
         cast(arg_max(http_status, finished_at) as bigint) as http_status,
         cast(arg_max(records, finished_at) as bigint) as records,
         cast(arg_max(quarantined, finished_at) as bigint) as quarantined,
         cast(arg_max(retries, finished_at) as bigint) as retries,
-        arg_max(message, finished_at) as message,
         cast(count(*) as bigint) as attempts,
         cast(count(*) filter (where status = 'failed') as bigint) as failed_attempts,
+        arg_max(status, finished_at) as status,
+        arg_max(message, finished_at) as message,
         min(finished_at) as first_attempt_at,
         max(finished_at) as last_attempt_at
     from attempts

@@ -120,23 +120,23 @@ final as (
         scope_name,
         day,
         report_end_day,
-        case
-            when not has_daily_data and daily_status = 'no_report' then 'late'
-            when not has_daily_data then 'missing'
-            when
-                expected_code_generations is distinct from landed_code_generations
-                or expected_code_acceptances is distinct from landed_code_acceptances
-                or coalesce(expected_user_records, 0) != coalesce(landed_user_records, 0)
-                then 'disagrees'
-            else 'ok'
-        end as status,
         daily_status,
         expected_code_generations,
         landed_code_generations,
         expected_code_acceptances,
         landed_code_acceptances,
         cast(coalesce(expected_user_records, 0) as bigint) as expected_user_records,
-        cast(coalesce(landed_user_records, 0) as bigint) as landed_user_records
+        cast(coalesce(landed_user_records, 0) as bigint) as landed_user_records,
+        case
+            when not has_daily_data and daily_status = 'no_report' then 'late'
+            when not has_daily_data then 'missing'
+            when
+                coalesce(expected_code_generations, -1) != coalesce(landed_code_generations, -1)
+                or coalesce(expected_code_acceptances, -1) != coalesce(landed_code_acceptances, -1)
+                or coalesce(expected_user_records, 0) != coalesce(landed_user_records, 0)
+                then 'disagrees'
+            else 'ok'
+        end as status
     from compared
 
 )

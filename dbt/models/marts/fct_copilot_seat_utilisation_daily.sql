@@ -58,8 +58,8 @@ holders as (
         day_snapshot.scope_type,
         day_snapshot.scope_name,
         day_snapshot.day,
-        day_snapshot.snapshot_day > day_snapshot.day as is_reconstructed,
-        seats.user_id
+        seats.user_id,
+        day_snapshot.snapshot_day > day_snapshot.day as is_reconstructed
     from day_snapshot
     inner join seats
         on
@@ -112,7 +112,6 @@ final as (
         day_snapshot.day,
         {{ iso_week_start('day_snapshot.day') }} as week_start,
         day_snapshot.snapshot_day,
-        coalesce(holder_activity.is_reconstructed, day_snapshot.snapshot_day > day_snapshot.day) as is_reconstructed,
         cast(coalesce(holder_activity.seats, 0) as bigint) as seats,
         cast(coalesce(holder_activity.active_seat_holders, 0) as bigint) as active_seat_holders,
         cast(coalesce(holder_activity.seats, 0) - coalesce(holder_activity.active_seat_holders, 0) as bigint)
@@ -121,6 +120,7 @@ final as (
         cast(
             coalesce(active_members.active_members, 0) - coalesce(holder_activity.active_seat_holders, 0) as bigint
         ) as active_members_without_seat,
+        coalesce(holder_activity.is_reconstructed, day_snapshot.snapshot_day > day_snapshot.day) as is_reconstructed,
         {{ safe_ratio('holder_activity.active_seat_holders', 'holder_activity.seats') }} as seat_utilisation_rate
     from day_snapshot
     left join holder_activity

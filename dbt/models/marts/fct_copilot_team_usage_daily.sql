@@ -51,12 +51,12 @@ joined as (
         team_members.team_id,
         team_members.team_slug,
         team_members.user_id,
-        coalesce(member_days.is_active, false) as is_active,
         member_days.user_initiated_interactions,
         member_days.code_generations,
         member_days.code_acceptances,
         member_days.loc_suggested_to_add,
         member_days.loc_added,
+        coalesce(member_days.is_active, false) as is_active,
         greatest(team_members._loaded_at, coalesce(member_days._loaded_at, team_members._loaded_at)) as _loaded_at
     from team_members
     left join member_days

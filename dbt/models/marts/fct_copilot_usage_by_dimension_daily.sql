@@ -231,6 +231,12 @@ active_users_per_value as (
 
 ),
 
+legacy_dimensions as (
+
+    select unnest(['language', 'ide']) as dimension
+
+),
+
 legacy_values as (
 
     select
@@ -249,7 +255,7 @@ legacy_values as (
         sum(legacy_completions.code_lines_accepted) as loc_added,
         max(legacy_completions._loaded_at) as _loaded_at
     from legacy_completions
-    cross join (select unnest(['language', 'ide']) as dimension) as dimensions
+    cross join legacy_dimensions as dimensions
     left join aggregates
         on
             legacy_completions.scope_type = aggregates.scope_type
