@@ -338,7 +338,7 @@ def test_days_the_28_day_report_shows_missing_are_fetched_again_next_run(db):
 @pytest.mark.xfail(
     strict=True,
     reason="gaps.find_gaps reads raw.ingest_log only: a day whose 1-day report disagrees with the "
-    "28-day report is loaded, so it is never re-fetched (see docs/sources.md, 'Completeness')",
+    "28-day report is loaded, so it is never re-fetched (docs/sources.md, 'The 28-day reports')",
 )
 def test_a_day_that_disagrees_with_the_28_day_report_is_fetched_again_next_run(db):
     assert completeness(db, OTHER_ORG)[DISAGREE_DAY] == "disagrees"
