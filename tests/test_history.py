@@ -4,7 +4,8 @@ The warehouse is built once for the module, the way an operator builds it:
 
 1. the usage-metrics reports of two orgs and their enterprise are fetched from the simulator over
    HTTP for the new API's first days (org history starts 2025-12-12), with the seats snapshot and
-   the 28-day reports; on one day GitHub adds a field, on another it drops two;
+   the 28-day reports; on one day GitHub adds a field, on another it drops two, one org's 1-day
+   aggregate disagrees with its 28-day report, and one day is asked for while it still answers 204;
 2. a legacy archive saved from the retired ``/copilot/metrics`` API (``tests/data/legacy``, in
    GitHub's documented shape; its last ten days overlap the new API) is imported with
    ``python -m copilot_warehouse import-legacy``, the command ``make import-legacy`` runs;
@@ -12,9 +13,10 @@ The warehouse is built once for the module, the way an operator builds it:
 
 The tests then read the marts: legacy days fill only the days the new API does not cover, with
 ``source_api = 'legacy_metrics'`` and the documented mapping of the legacy counters; an enterprise
-counts a member of two orgs once; a new field is flagged by a WARN test and a missing one is a
-null. Expected figures are computed from the archive files and the simulator's ``Dataset``.
-Last, the ``copilot_legacy_import`` DAG runs the same import under ``airflow dags test``.
+counts a member of two orgs once; the 28-day report marks each day ok, late, missing or
+disagreeing; a new field is flagged by a WARN test and a missing one is a null. Expected figures
+are computed from the archive files and the simulator's ``Dataset``. Last, the
+``copilot_legacy_import`` DAG runs the same import under ``airflow dags test``.
 """
 
 from __future__ import annotations
