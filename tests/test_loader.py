@@ -454,6 +454,33 @@ def test_record_status_logs_failures_with_a_redacted_message(con):
         loader.record_status(con, ORG, USERS, DAY, "weird", None, None, "load-1")
 
 
+@pytest.mark.parametrize(
+    "limit_before, cap, during",
+    [
+        pytest.param(None, "300MB", "286.1 MiB", id="capped while loading"),
+        pytest.param("200MB", "300MB", "190.7 MiB", id="a lower limit of the caller is kept"),
+        pytest.param(None, "", None, id="no cap when the setting is empty"),
+    ],
+)
+def test_memory_is_capped_while_loading_and_restored_after(con, root, monkeypatch, limit_before, cap, during):
+    if limit_before:
+        con.execute(f"set memory_limit = '{limit_before}'")
+    before = rows(con, "select current_setting('memory_limit')")[0][0]
+    monkeypatch.setenv(loader.ENV_MEMORY_LIMIT, cap)
+    seen = []
+    real = loader._write
+
+    def spy(con, *args):
+        seen.append(rows(con, "select current_setting('memory_limit')")[0][0])
+        return real(con, *args)
+
+    monkeypatch.setattr(loader, "_write", spy)
+    land(root, {"part-0001.ndjson": ndjson(user(1))})
+    loader.load_partition(con, ORG, USERS, DAY, root, "load-1")
+    assert seen == [during or before]
+    assert rows(con, "select current_setting('memory_limit')")[0][0] == before
+
+
 # --- seats and billing ---------------------------------------------------------------------------
 SEATS = [
     {"assignee": {"id": 1, "login": "a"}, "plan_type": "business", "created_at": "2026-01-01T00:00:00Z"},

@@ -23,10 +23,13 @@ names the scope, report and day.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import shutil
 import tempfile
 import uuid
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -46,6 +49,8 @@ BILLING_FILE = "billing.json"
 SEATS_FILE = "seats.ndjson"
 
 MAX_LINE_BYTES = 64 * 1024 * 1024  # GitHub user lines can be several MB; allow plenty
+ENV_MEMORY_LIMIT = "COPILOT_LOADER_MEMORY_LIMIT"  # DuckDB memory_limit while loading ('' = none)
+DEFAULT_MEMORY_LIMIT = "768MB"
 
 # Top-level counters that must be non-negative numbers when present (null or absent is fine).
 COUNTER_FIELDS: tuple[str, ...] = (
@@ -376,7 +381,10 @@ def load_partition(
     spec = _spec(report, day)
     for attempt in range(2):
         try:
-            with landing.open_partition(landing_root, scope, report, day) as opened:
+            with (
+                landing.open_partition(landing_root, scope, report, day) as opened,
+                _memory_cap(con),
+            ):
                 result = _load_opened(
                     con,
                     scope,
@@ -413,6 +421,69 @@ def load_partition(
         )
         return result
     raise AssertionError("unreachable")
+
+
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "kb": 1e3,
+    "mb": 1e6,
+    "gb": 1e9,
+    "tb": 1e12,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+    "tib": 2**40,
+}
+
+
+def _bytes(text: str) -> float | None:
+    """``'1.5 GiB'`` / ``'768MB'`` -> bytes (None when unreadable)."""
+    match = re.fullmatch(r"\s*([0-9.]+)\s*([a-zA-Z]*)\s*", str(text))
+    if not match or match.group(2).lower() not in _UNITS:
+        return None
+    return float(match.group(1)) * _UNITS[match.group(2).lower()]
+
+
+@contextlib.contextmanager
+def _memory_cap(con: Any) -> Iterator[None]:
+    """Lower DuckDB's ``memory_limit`` to ``COPILOT_LOADER_MEMORY_LIMIT`` while loading.
+
+    Inserted rows stay in memory until a row group (122,880 rows) is full, which for multi-KB
+    records is hundreds of MB; a limit makes DuckDB spill them to its temp directory instead,
+    so peak memory stays flat however large a day is (measured: same speed). A lower limit set
+    by the caller is kept; the previous value is restored afterwards.
+    """
+    cap = os.environ.get(ENV_MEMORY_LIMIT, DEFAULT_MEMORY_LIMIT).strip()
+    try:
+        current = con.execute("select current_setting('memory_limit')").fetchall()[0][0]
+    except Exception:  # noqa: BLE001 - a connection without the setting: load without a cap
+        current = None
+    cap_bytes, current_bytes = _bytes(cap), _bytes(current) if current else None
+    if not cap or cap_bytes is None or current_bytes is None or current_bytes <= cap_bytes:
+        yield
+        return
+    con.execute(f"set memory_limit = {_q(cap)}")
+    try:
+        yield
+    finally:
+        con.execute(_restore_memory_limit(current))
+
+
+def _restore_memory_limit(shown: str) -> str:
+    """SQL that restores a ``memory_limit`` read back as text (``'18.8 GiB'``).
+
+    DuckDB shows the limit truncated to one decimal, so setting the shown text back would lower
+    it a little on every load: the default is restored with ``reset``, another value with half a
+    unit added (``'18.85 GiB'`` shows as ``'18.8 GiB'`` again).
+    """
+    import duckdb
+
+    default = duckdb.connect().execute("select current_setting('memory_limit')").fetchall()[0][0]
+    if shown == default:
+        return "reset memory_limit"
+    match = re.fullmatch(r"\s*([0-9]+\.[0-9]+)\s*([A-Za-z]+)\s*", shown)
+    return f"set memory_limit = {_q(f'{match.group(1)}5 {match.group(2)}' if match else shown)}"
 
 
 class _PartitionChanged(Exception):
