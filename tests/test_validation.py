@@ -7,6 +7,7 @@
 - Report names and file names cannot walk out of the landing zone.
 - Days and ranges are refused with a message that says what was expected.
 - A missing Connection or Variable is explained in one sentence that says how to fix it.
+- Receipts coming back from XCom are checked again before the loader reads a file.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from copilot_warehouse import config, landing, schedule
+from copilot_warehouse import config, ingest, landing, schedule
 from copilot_warehouse.client import CopilotClient, ghe_base_url
 from copilot_warehouse.config import ConfigError, Scope
 from copilot_warehouse.simulator import SimulatorServer
@@ -365,3 +366,58 @@ def test_a_valid_scope_round_trips_through_the_simulator(simulator: SimulatorSer
     links = client.report_links(Scope("organization", "octo-demo"), "users-1-day", "2026-11-18")
     assert links is not None and len(links.links) == simulator.config.parts
     assert simulator.count(r"/orgs/octo-demo/copilot/metrics/reports/users-1-day$", status=200) == 1
+
+
+# --- receipts coming back from XCom ---------------------------------------------------------------
+
+
+def _receipt(**changes: object) -> dict:
+    receipt = {
+        "scope_type": "organization",
+        "scope_name": "octo-demo",
+        "report": "users-1-day",
+        "day": "2026-11-18",
+        "status": "landed",
+        "http_status": 200,
+        "parts": 1,
+        "message": None,
+        "retries": 0,
+    }
+    return {**receipt, **changes}
+
+
+@pytest.mark.parametrize(
+    ("changes", "error", "words"),
+    [
+        pytest.param(
+            {"scope_name": "../../etc"},
+            ConfigError,
+            "'../../etc' is not a valid GitHub organization name",
+            id="scope traversal",
+        ),
+        pytest.param(
+            {"scope_type": "user"},
+            ConfigError,
+            "scope type must be 'organization' or 'enterprise'",
+            id="scope type",
+        ),
+        pytest.param(
+            {"report": "../../../etc/passwd"},
+            ingest.IngestError,
+            "unknown report '../../../etc/passwd'",
+            id="report traversal",
+        ),
+        pytest.param(
+            {"day": "../2026-11-18"}, ConfigError, "day must be a date written YYYY-MM-DD", id="day"
+        ),
+    ],
+)
+def test_load_refuses_receipts_naming_invalid_partitions(tmp_path, changes, error, words):
+    """Receipts travel through XCom; the loader checks them again before it reads any file."""
+    root = tmp_path / "landing"
+    landing.write_partition(
+        root, Scope("organization", "octo-demo"), "users-1-day", "2026-11-18", 200, {"part-0001.ndjson": b""}
+    )
+    with pytest.raises(error, match=re.escape(words)):
+        ingest.load_receipts([_receipt(**changes)], tmp_path / "warehouse.duckdb", root, lock_timeout=5)
+    assert _files_outside(tmp_path, root) == [tmp_path / "warehouse.duckdb"]
