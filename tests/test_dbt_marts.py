@@ -475,10 +475,8 @@ def test_weekly_overall_dimension_repeats_the_weekly_totals(db):
         """
     ).fetchall()[0][0]
     assert mismatches == 0
-    dims = {
-        r[0]
-        for r in db.execute("select distinct dimension from marts.fct_copilot_acceptance_weekly_by_dimension")
-    }
+    sql = "select distinct dimension from marts.fct_copilot_acceptance_weekly_by_dimension"
+    dims = {r[0] for r in db.execute(sql).fetchall()}
     assert dims == {"overall", "language", "ide", "feature"}
 
 
