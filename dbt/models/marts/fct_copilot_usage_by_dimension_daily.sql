@@ -90,6 +90,15 @@ changes as (
     from legacy_completions
     group by day
 
+    union all
+
+    -- per-user breakdowns feed active_users: a re-pull of users-1-day alone also counts
+    select
+        day,
+        max(_loaded_at) as last_loaded_at
+    from user_features
+    group by day
+
 ),
 
 aggregate_values as (

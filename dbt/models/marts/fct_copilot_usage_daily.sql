@@ -24,10 +24,19 @@ member_days as (
 
 changes as (
 
+    -- per-user records feed active_members: a re-pull of users-1-day alone also counts
     select
         day,
         max(_loaded_at) as last_loaded_at
     from usage_days
+    group by day
+
+    union all
+
+    select
+        day,
+        max(_loaded_at) as last_loaded_at
+    from member_days
     group by day
 
 ),
@@ -45,7 +54,8 @@ members_per_day as (
         scope_type,
         scope_name,
         day,
-        count(distinct user_id) filter (where is_active) as active_members
+        count(distinct user_id) filter (where is_active) as active_members,
+        max(_loaded_at) as last_loaded_at
     from member_days
     group by scope_type, scope_name, day
 
@@ -77,7 +87,8 @@ final as (
         {{ safe_ratio('recomputed_days.loc_added', 'recomputed_days.loc_suggested_to_add') }}
             as loc_acceptance_rate,
         recomputed_days.source_api,
-        recomputed_days._loaded_at as last_loaded_at
+        greatest(recomputed_days._loaded_at, coalesce(members_per_day.last_loaded_at, recomputed_days._loaded_at))
+            as last_loaded_at
     from recomputed_days
     left join members_per_day
         on
