@@ -54,7 +54,7 @@ CATCHUP = os.environ.get("COPILOT_INGEST_CATCHUP", "false").strip().lower() in {
     start_date=START_DATE,
     catchup=CATCHUP,
     max_active_runs=1,  # re-pull windows of consecutive runs overlap: run them one at a time
-    dagrun_timeout=timedelta(hours=6),
+    dagrun_timeout=timedelta(hours=6),  # a stuck run must not block the next day (max_active_runs=1)
     tags=["copilot", "ingest", "github"],
     doc_md=DOC_MD,
     default_args={

@@ -33,7 +33,7 @@ See `docs/operations.md`.
     start_date=datetime(2025, 12, 14, tzinfo=UTC),
     catchup=False,
     max_active_runs=1,  # one dbt build at a time; later Asset events queue a single next run
-    dagrun_timeout=timedelta(hours=2),
+    dagrun_timeout=timedelta(hours=2),  # a hung dbt build must not hold the writer pool forever
     tags=["copilot", "transform", "dbt"],
     doc_md=DOC_MD,
     default_args={
