@@ -716,6 +716,9 @@ def test_fault(
                 expected = assert_partition(db, baseline.dataset, case, report, day)
                 # loads replace a partition whole: a re-pulled day has exactly its records again
                 assert after.get((report, day.isoformat()), (None, None, 0))[2] == len(expected.records)
+        if case.kind not in DATA_KINDS:
+            # every partition loaded before holds the same content (the failed one: the same load)
+            assert {k: after[k][0] for k in before} == {k: v[0] for k, v in before.items()}
         expected_q = sum(
             len(expected_partition(baseline.dataset, case, REPORT, d).quarantined) for d in (D1, D2)
         )
