@@ -48,6 +48,7 @@ LATEST_28_DAY_REPORTS: dict[str, tuple[str, ...]] = {
 
 # GitHub's naming rules: orgs/enterprises are alphanumeric with single inner hyphens, at most
 # 39 characters. Checked before a slug reaches a URL or a file path.
+_DAY_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _SLUG_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
 
 
@@ -90,7 +91,7 @@ class Scope:
 
 def validate_slug(slug: object, kind: str = ORGANIZATION) -> str:
     """Return ``slug`` if it follows GitHub's naming rules, else raise ConfigError."""
-    if not isinstance(slug, str) or not _SLUG_RE.match(slug):
+    if not isinstance(slug, str) or not _SLUG_RE.fullmatch(slug):
         raise ConfigError(
             f"{slug!r} is not a valid GitHub {kind} name: use letters, digits and single hyphens "
             "(not at the start or end), at most 39 characters"
@@ -104,7 +105,8 @@ def parse_day(value: object, name: str = "day") -> date:
         return value.date()
     if isinstance(value, date):
         return value
-    if isinstance(value, str):
+    # Only YYYY-MM-DD: fromisoformat would also take '20261118' or ISO weeks like '2026-W47'.
+    if isinstance(value, str) and _DAY_RE.fullmatch(value.strip()):
         try:
             return date.fromisoformat(value.strip())
         except ValueError:
