@@ -121,13 +121,12 @@ def build_env(
         env["AIRFLOW_VAR_COPILOT_ORGS"] = json.dumps(list(orgs))
     if enterprises is not None:
         env["AIRFLOW_VAR_COPILOT_ENTERPRISES"] = json.dumps(list(enterprises))
-    if warehouse is not None or config.ENV_WAREHOUSE not in env:
-        env[config.ENV_WAREHOUSE] = str(
-            Path(warehouse or env.get(config.ENV_WAREHOUSE) or REPO_ROOT / config.DEFAULT_WAREHOUSE).resolve()
-        )
-    else:
-        env[config.ENV_WAREHOUSE] = str(Path(env[config.ENV_WAREHOUSE]).resolve())
-    landing_value = str(landing or env.get(config.ENV_LANDING) or REPO_ROOT / config.DEFAULT_LANDING)
+    # Relative paths are taken from the current directory (as config.warehouse_path() does) and
+    # made absolute: Airflow may run tasks from another working directory.
+    env[config.ENV_WAREHOUSE] = str(
+        Path(warehouse or env.get(config.ENV_WAREHOUSE) or config.DEFAULT_WAREHOUSE).resolve()
+    )
+    landing_value = str(landing or env.get(config.ENV_LANDING) or config.DEFAULT_LANDING)
     env[config.ENV_LANDING] = landing_value if "://" in landing_value else str(Path(landing_value).resolve())
     return env
 

@@ -173,7 +173,9 @@ def _mart_counts(con) -> list[tuple[str, int]]:
 
 
 # Columns that record *when* something was loaded or built; they differ between identical runs.
-VOLATILE_COLUMN = re.compile(r"(loaded_at|load_id|built_at|fetched_at|_run_at|generated_at|finished_at)$")
+VOLATILE_COLUMN = re.compile(
+    r"(loaded_at|load_id|built_at|fetched_at|_run_at|generated_at|finished_at|attempt_at)$"
+)
 
 
 def snapshot_marts(warehouse: str | Path) -> dict[str, list[tuple]]:
