@@ -560,6 +560,9 @@ def test_source_freshness_warns_about_raw_tables_not_loaded_for_four_days(built,
     assert "source github_copilot.copilot_usage_users" in warned, result.summary
 
 
-def test_sqlfluff_passes_on_the_dbt_project():
-    outcome = dbt_runner.lint()
-    assert outcome.success, outcome.output
+def test_sqlfluff_passes_on_the_dbt_project(capsys):
+    """What ``make lint`` runs: ``python -m copilot_warehouse lint-sql``."""
+    exit_code = dbt_runner.cli("lint-sql", [])
+    output = capsys.readouterr().out
+    assert exit_code == 0, output
+    assert "All Finished" in output
