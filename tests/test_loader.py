@@ -246,6 +246,19 @@ def test_a_10_mb_line_loads(con, root):
     ]
 
 
+def test_a_line_longer_than_the_limit_fails_the_partition_loudly_and_keeps_what_was_loaded(
+    con, root, monkeypatch
+):
+    land(root, {"part-0001.ndjson": ndjson(user(1))})
+    loader.load_partition(con, ORG, USERS, DAY, root, "load-1")
+    monkeypatch.setattr(loader, "MAX_LINE_BYTES", 1 << 20)
+    land(root, {"part-0001.ndjson": ndjson(user(2, padding="x" * (2 << 20)))})
+    with pytest.raises(loader.LoadError, match="2026-10-05: .*a line is longer than 1,048,576 bytes") as info:
+        loader.load_partition(con, ORG, USERS, DAY, root, "load-2")
+    assert len(str(info.value)) < 500, "the error does not quote the data"
+    assert rows(con, "select user_id, _load_id from raw.copilot_usage_users") == [(1, "load-1")]
+
+
 def test_lines_that_are_not_utf8_are_quarantined_and_the_rest_loads(con, root):
     land(
         root,

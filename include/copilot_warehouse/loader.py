@@ -1,7 +1,7 @@
 """Load landed partitions into the ``raw`` schema: one DuckDB transaction per (scope, report, day).
 
 DuckDB reads the files itself (no Python loop per record): each NDJSON part is read as lines of
-text (``read_csv`` with one VARCHAR column, no quoting, NUL as delimiter, 64 MB lines allowed) and
+text (``read_csv`` with one VARCHAR column, no quoting, NUL as delimiter, 16 MB lines allowed) and
 every check is SQL (``json_valid``, ``json_type``, ``json_extract``). A part that is a JSON array
 rather than NDJSON is expanded element by element (``read_json_objects(format='array')``).
 
@@ -48,9 +48,9 @@ SNAPSHOT_REPORT = "billing"  # landing folder of the seats/billing snapshots
 BILLING_FILE = "billing.json"
 SEATS_FILE = "seats.ndjson"
 
-MAX_LINE_BYTES = 64 * 1024 * 1024  # GitHub user lines can be several MB; allow plenty
+MAX_LINE_BYTES = 16 * 1024 * 1024  # 10 MB user lines are known; larger fails the load, loudly
 ENV_MEMORY_LIMIT = "COPILOT_LOADER_MEMORY_LIMIT"  # DuckDB memory_limit while loading ('' = none)
-DEFAULT_MEMORY_LIMIT = "768MB"
+DEFAULT_MEMORY_LIMIT = "1GB"
 
 # Top-level counters that must be non-negative numbers when present (null or absent is fine).
 COUNTER_FIELDS: tuple[str, ...] = (
@@ -407,9 +407,7 @@ def load_partition(
         except LoadError:
             raise
         except Exception as exc:
-            raise LoadError(
-                f"{label}: load failed and was rolled back: {redact.exception_text(exc)}"
-            ) from exc
+            raise LoadError(f"{label}: load failed and was rolled back: {_brief(exc)}") from exc
         log.info(
             "%s: %s, %d records, %d quarantined, %d duplicates from %d parts",
             label,
@@ -484,6 +482,19 @@ def _restore_memory_limit(shown: str) -> str:
         return "reset memory_limit"
     match = re.fullmatch(r"\s*([0-9]+\.[0-9]+)\s*([A-Za-z]+)\s*", shown)
     return f"set memory_limit = {_q(f'{match.group(1)}5 {match.group(2)}' if match else shown)}"
+
+
+def _brief(exc: BaseException) -> str:
+    """The gist of an error, without the data lines DuckDB quotes (they can be megabytes)."""
+    text = redact.exception_text(exc)
+    match = re.search(r"Maximum line size of (\d+) bytes exceeded", text)
+    if match:
+        return (
+            f"a line is longer than {int(match.group(1)):,} bytes (loader.MAX_LINE_BYTES); "
+            "raise it to load this partition"
+        )
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("Original Line")]
+    return " ".join(lines[:2])[:500]
 
 
 class _PartitionChanged(Exception):
