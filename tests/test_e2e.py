@@ -22,6 +22,7 @@ from copilot_warehouse.simulator import SimulatorConfig, SimulatorServer
 pytestmark = pytest.mark.integration
 
 START, END = date(2026, 11, 2), date(2026, 11, 15)  # two full ISO weeks (Monday to Sunday)
+GHOST_ORG = "ghost-org"  # configured but unknown to the API: its scope must be skipped, not fail
 TOKEN = "ghp_" + "E2eSecretTokenValue0123456789abcdefXY"  # GitHub's token shape, found by the redactor
 # Columns that record *when* something was loaded/built, or how many fetch attempts a partition
 # has had (fct_copilot_partition_status counts them by design); they change on a rerun.
@@ -86,7 +87,7 @@ def e2e(tmp_path_factory):
         env = airflow_env.build_env(
             home=root / "airflow",
             connection=airflow_env.connection_json(server.url, TOKEN),
-            orgs=list(sim_config.orgs),
+            orgs=[*sim_config.orgs, GHOST_ORG],
             enterprises=list(sim_config.enterprises),
             warehouse=root / "warehouse.duckdb",
             landing=root / "landing",
@@ -294,3 +295,11 @@ def test_run_summary_names_every_scope_and_report(e2e):
 
 def test_marts_cover_exactly_the_requested_range(e2e):
     assert _query(e2e, "select min(day), max(day) from marts.fct_copilot_usage_daily")[0] == (START, END)
+
+
+def test_an_unavailable_org_is_skipped_with_its_reason_and_the_others_load(e2e):
+    log = (e2e["root"] / "logs" / "first" / "copilot_usage_ingest.log").read_text()
+    assert re.search(rf"organization:{GHOST_ORG}: skipped - \S.+", log)
+    assert _query(e2e, "select count(*) from raw.ingest_log where scope_name = ?", [GHOST_ORG]) == [(0,)]
+    loaded_orgs = {n for (n,) in _query(e2e, "select distinct scope_name from marts.fct_copilot_usage_daily")}
+    assert loaded_orgs == {*e2e["config"].orgs, *e2e["config"].enterprises}
