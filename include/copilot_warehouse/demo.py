@@ -141,6 +141,7 @@ def run_dag(env: dict[str, str], dag_id: str, conf: dict | None = None, log_dir:
         args += ["-c", json.dumps(conf)]
     started = time.perf_counter()
     tail: list[str] = []
+    echoed: set[str] = set()
     with open(log_path, "w", encoding="utf-8") as log_file:
         proc = subprocess.Popen(
             args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
@@ -149,12 +150,14 @@ def run_dag(env: dict[str, str], dag_id: str, conf: dict | None = None, log_dir:
         for line in proc.stdout:
             log_file.write(line)
             tail = (tail + [line.rstrip()])[-40:]
-            if any(marker in line for marker in _ECHO_MARKERS):
+            if any(marker in line for marker in _ECHO_MARKERS) and "Returned value was" not in line:
                 text = line.rstrip()
                 # structlog lines: "<ts> [level] message [logger] loc=..." -> keep the message
                 if "] " in text and text[:4].isdigit():
-                    text = text.split("] ", 1)[1].rsplit(" [", 1)[0]
-                _say(f"    {text}")
+                    text = text.split("] ", 1)[1].rsplit(" [", 1)[0].rstrip()
+                if text not in echoed:  # the same line often arrives via print and via logging
+                    echoed.add(text)
+                    _say(f"    {text}")
         code = proc.wait()
     elapsed = time.perf_counter() - started
     if code != 0:
