@@ -11,7 +11,8 @@ slots, all started from this virtual environment. The simulator plays GitHub.
   triggers ``copilot_usage_transform`` through the Asset, and leaves marts equal to the ones the
   local path builds from the same days; fetch tasks overlapped, warehouse writers never did.
 
-Everything is removed afterwards (processes, database, Redis keys), also when a test fails. Needs
+Everything is removed afterwards (processes, database, Redis keys), also when a test fails or the
+cluster fails to start (tested too, with the interval arithmetic the checks rely on). Needs
 PostgreSQL on 127.0.0.1:5432 (trust auth, user postgres) and Redis on 127.0.0.1:6379; skipped with
 the reason when they are not reachable.
 """
@@ -28,6 +29,7 @@ from pathlib import Path
 import pytest
 from copilot_warehouse import config
 from copilot_warehouse.distributed import (
+    CLAIM_KEY,
     DEFAULT_PG_DSN,
     DEFAULT_REDIS_URL,
     ClusterError,
@@ -36,8 +38,6 @@ from copilot_warehouse.distributed import (
     max_concurrency,
     wait_until,
 )
-
-pytestmark = [pytest.mark.distributed, pytest.mark.integration, pytest.mark.timeout(900)]
 
 ROOT = Path(__file__).resolve().parents[1]
 INGEST_DAG = "copilot_usage_ingest"
@@ -83,6 +83,69 @@ def celery_sanity():
 
 celery_sanity()
 '''
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("intervals", "expected"),
+    [
+        pytest.param([], 0, id="nothing ran"),
+        pytest.param([("2026-11-25T10:00:00Z", "2026-11-25T10:00:05Z")], 1, id="one task"),
+        pytest.param(
+            [
+                ("2026-11-25T10:00:00Z", "2026-11-25T10:00:05Z"),
+                ("2026-11-25T10:00:05Z", "2026-11-25T10:00:09Z"),
+            ],
+            1,
+            id="end touching the next start is serial",
+        ),
+        pytest.param(
+            [
+                ("2026-11-25T10:00:00Z", "2026-11-25T10:00:05Z"),
+                ("2026-11-25T10:00:04.5Z", "2026-11-25T10:00:09Z"),
+            ],
+            2,
+            id="half a second of overlap",
+        ),
+        pytest.param(
+            [
+                ("2026-11-25T10:00:00+00:00", "2026-11-25T10:00:10+00:00"),
+                ("2026-11-25T10:00:01Z", "2026-11-25T10:00:02Z"),
+                ("2026-11-25T10:00:01.5Z", "2026-11-25T10:00:03Z"),
+                ("2026-11-25T10:00:20Z", "2026-11-25T10:00:21Z"),
+            ],
+            3,
+            id="three at once, offsets written two ways",
+        ),
+    ],
+)
+def test_max_concurrency_counts_tasks_running_at_the_same_instant(intervals, expected) -> None:
+    assert max_concurrency(intervals) == expected
+
+
+@pytest.mark.distributed
+def test_a_cluster_that_fails_to_start_leaves_no_database_or_redis_keys(tmp_path) -> None:
+    """A broken start (here: migrate against a database that does not exist) cleans up after itself."""
+    reason = _services_missing()
+    if reason:
+        pytest.skip(reason)
+    import redis
+
+    cluster = LocalCeleryCluster(
+        home=tmp_path / "airflow",
+        dags_folder=tmp_path,
+        extra_env={
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": "postgresql+psycopg2://postgres@127.0.0.1:5432/no_such_db_here"
+        },
+    )
+    with pytest.raises(ClusterError, match="airflow db migrate exited"), cluster:
+        pytest.fail("the cluster must not start")
+    assert not cluster.database_exists()
+    assert cluster.redis_db is None and cluster.components == []
+    claimed = [n for n in range(1, 16) if redis.Redis(db=n).get(CLAIM_KEY) == cluster.database.encode()]
+    assert claimed == []
 
 
 def _services_missing() -> str | None:
@@ -159,6 +222,9 @@ def _celery_task_count(cluster: LocalCeleryCluster) -> int:
     return log.count("] received")
 
 
+@pytest.mark.distributed
+@pytest.mark.integration
+@pytest.mark.timeout(900)
 def test_celery_worker_runs_tasks_in_parallel_while_the_pool_serialises_writers(cluster) -> None:
     cluster.wait_for_dags(["celery_sanity"], files=["celery_sanity.py"])
     cluster.unpause("celery_sanity")
@@ -241,6 +307,9 @@ def _run_local_path(simulator, data_dir: Path) -> Path:
     return warehouse
 
 
+@pytest.mark.distributed
+@pytest.mark.integration
+@pytest.mark.timeout(900)
 def test_backfill_on_celery_builds_the_same_marts_as_the_local_path(cluster, simulator, tmp_path) -> None:
     cluster.wait_for_dags(
         [INGEST_DAG, TRANSFORM_DAG], timeout=180, files=[f"{INGEST_DAG}.py", f"{TRANSFORM_DAG}.py"]

@@ -548,3 +548,69 @@ def max_concurrency(intervals: Iterable[tuple[str | datetime, str | datetime]]) 
         running += delta
         peak = max(peak, running)
     return peak
+
+
+def _passthrough_env() -> dict[str, str]:
+    """The caller's project settings: Connections, Variables and ``COPILOT_*`` paths."""
+    return {
+        k: v for k, v in os.environ.items() if k.startswith(("AIRFLOW_CONN_", "AIRFLOW_VAR_", "COPILOT_"))
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m copilot_warehouse.distributed``: run the Celery deployment until Ctrl-C.
+
+    The project's settings come from the environment (``AIRFLOW_CONN_GITHUB_COPILOT``,
+    ``AIRFLOW_VAR_COPILOT_ORGS``, ``COPILOT_WAREHOUSE_PATH``, ``COPILOT_LANDING_PATH``); the admin
+    password is written to ``<home>/passwords.json``, never printed.
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m copilot_warehouse.distributed", description=main.__doc__)
+    parser.add_argument("--home", type=Path, default=Path(".airflow-celery"), help="AIRFLOW_HOME to create")
+    parser.add_argument("--dags", type=Path, default=Path("dags"), help="DAGs folder")
+    parser.add_argument("--workers", type=int, default=3, help="Celery worker concurrency")
+    parser.add_argument("--pg-dsn", default=DEFAULT_PG_DSN, help="PostgreSQL maintenance connection")
+    parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help="Redis server (no DB number)")
+    args = parser.parse_args(argv)
+    cluster = LocalCeleryCluster(
+        home=args.home.resolve(),
+        dags_folder=args.dags.resolve(),
+        pg_dsn=args.pg_dsn,
+        redis_url=args.redis_url,
+        worker_concurrency=args.workers,
+        parallelism=max(4, args.workers * 2),
+        extra_env=_passthrough_env(),
+    )
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    # Explicit handlers: a shell's background job starts with SIGINT ignored.
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
+    with cluster:
+        print(
+            json.dumps(
+                {
+                    "api_url": cluster.api_url,
+                    "user": "admin",
+                    "passwords_file": str(cluster.home / "passwords.json"),
+                    "database": cluster.database,
+                    "redis_db": cluster.redis_db,
+                    "logs": str(cluster.home),
+                }
+            ),
+            flush=True,
+        )
+        try:
+            while True:
+                cluster.check_components()
+                time.sleep(5)
+        except KeyboardInterrupt:
+            print("stopping: removing processes, database and Redis keys", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
