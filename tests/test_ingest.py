@@ -281,3 +281,19 @@ def _locked_load(receipts, db, landing_root):
     if done.returncode == 3:
         raise warehouse.WarehouseLockedError(done.stdout.strip())
     raise AssertionError(f"expected the lock error, got rc={done.returncode}: {done.stderr[-500:]}")
+
+
+def test_run_range_reports_a_scope_whose_every_call_failed_and_loads_the_others(simulator, client, paths):
+    landing_root, db = paths
+    ghost = Scope("organization", "ghost-org")  # unknown to the simulator: every call is a 404
+    summary = ingest.run_range(client, [ghost, ORG], DAYS, landing_root, db)
+    [error] = summary["errors"]
+    assert error.startswith("organization:ghost-org: all") and "HTTP 404" in error
+    assert summary["scopes"]["organization:ghost-org"]["users-1-day"]["failed"] == len(DAYS)
+    assert summary["fetch_seconds"] > 0 and summary["load_seconds"] > 0
+    assert query(db, "select count(*) from raw.copilot_usage_users where scope_name = 'octo-demo'") == [
+        (sum(len(simulator.dataset.users(ORG, d)) for d in DAYS),)
+    ]
+    assert query(
+        db, "select count(*) from raw.ingest_log where scope_name = 'ghost-org' and status = 'failed'"
+    ) == [(len(DAYS) * len(config.DAILY_REPORTS["organization"]),)]

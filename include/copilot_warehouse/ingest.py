@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import json
 import os
+import queue
+import threading
 import time
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
@@ -310,88 +312,102 @@ def load_receipts(
         IngestError: a landed partition could not be loaded (after loading all the others).
     """
     receipts = list(receipts)
-    load_id = load_id or loader.new_load_id()
-    summary: dict[str, Any] = {"load_id": load_id, "scopes": {}, "partitions": [], "errors": []}
-    totals = _empty_counts()
+    summary = _new_summary(load_id)
     con = warehouse.connect(warehouse_path, lock_timeout=lock_timeout)
     try:
         for r in receipts:
-            scope = Scope(r["scope_type"], r["scope_name"])
-            report, day_text, status = r["report"], r.get("day"), r["status"]
-            counts = summary["scopes"].setdefault(scope.label, {}).setdefault(report, _empty_counts())
-            if status == LANDED:
-                try:
-                    if report == LEGACY_REPORT:
-                        from copilot_warehouse import legacy
-
-                        done = legacy.import_landed(con, scope, day_text, landing_root, load_id)
-                        result = {"records": done["days"], "status": "loaded"}
-                        result |= {k: done[k] for k in ("quarantined", "duplicates")}
-                    elif report == loader.SNAPSHOT_REPORT:
-                        done = loader.load_snapshot_partition(con, scope, day_text, landing_root, load_id)
-                        result = {
-                            "records": done["seats"],
-                            "quarantined": 0,
-                            "duplicates": 0,
-                            "status": "loaded",
-                        }
-                    else:
-                        result = loader.load_partition(
-                            con,
-                            scope,
-                            report,
-                            day_text,
-                            landing_root,
-                            load_id,
-                            retries=int(r.get("retries") or 0),
-                        ).as_dict()
-                except loader.LoadError as exc:
-                    message = redact.exception_text(exc)
-                    summary["errors"].append(message)
-                    counts["failed"] += 1
-                    loader.record_status(
-                        con, scope, report, day_text, "failed", r.get("http_status"), message, load_id
-                    )
-                    log.error("%s", message)
-                    continue
-                if result["status"] == "no_report":
-                    counts["no_report"] += 1
-                    continue
-                counts["days_loaded"] += 1
-                for key in ("records", "quarantined", "duplicates"):
-                    counts[key] += int(result[key])
-                summary["partitions"].append(
-                    {
-                        "scope_type": scope.type,
-                        "scope_name": scope.name,
-                        "report": report,
-                        "day": day_text,
-                        **{k: result[k] for k in ("records", "quarantined", "duplicates")},
-                    }
-                )
-            elif status == RETIRED:
-                counts["skipped"] += 1
-                loader.record_status(
-                    con, scope, report, day_text, "skipped", r.get("http_status"), r.get("message"), load_id
-                )
-            elif status in (NO_REPORT, FAILED):
-                counts["no_report" if status == NO_REPORT else "failed"] += 1
-                if day_text:  # a 28-day report answering 204 has no day to log against
-                    loader.record_status(
-                        con,
-                        scope,
-                        report,
-                        day_text,
-                        status,
-                        r.get("http_status"),
-                        r.get("message"),
-                        load_id,
-                        retries=int(r.get("retries") or 0),
-                    )
-            else:
-                raise IngestError(f"{scope.label} {report} {day_text}: unknown receipt status {status!r}")
+            _load_one(con, r, landing_root, summary)
     finally:
         con.close()
+    return _finish(summary)
+
+
+def _new_summary(load_id: str | None) -> dict[str, Any]:
+    return {"load_id": load_id or loader.new_load_id(), "scopes": {}, "partitions": [], "errors": []}
+
+
+def _load_one(con: Any, r: dict[str, Any], landing_root: str | os.PathLike[str], summary: dict) -> None:
+    """Load (or log) one receipt into an open warehouse, counting it in ``summary``."""
+    load_id = summary["load_id"]
+    scope = Scope(r["scope_type"], r["scope_name"])
+    report, day_text, status = r["report"], r.get("day"), r["status"]
+    counts = summary["scopes"].setdefault(scope.label, {}).setdefault(report, _empty_counts())
+    if status == LANDED:
+        try:
+            if report == LEGACY_REPORT:
+                from copilot_warehouse import legacy
+
+                done = legacy.import_landed(con, scope, day_text, landing_root, load_id)
+                result = {"records": done["days"], "status": "loaded"}
+                result |= {k: done[k] for k in ("quarantined", "duplicates")}
+            elif report == loader.SNAPSHOT_REPORT:
+                done = loader.load_snapshot_partition(con, scope, day_text, landing_root, load_id)
+                result = {
+                    "records": done["seats"],
+                    "quarantined": 0,
+                    "duplicates": 0,
+                    "status": "loaded",
+                }
+            else:
+                result = loader.load_partition(
+                    con,
+                    scope,
+                    report,
+                    day_text,
+                    landing_root,
+                    load_id,
+                    retries=int(r.get("retries") or 0),
+                ).as_dict()
+        except loader.LoadError as exc:
+            message = redact.exception_text(exc)
+            summary["errors"].append(message)
+            counts["failed"] += 1
+            loader.record_status(
+                con, scope, report, day_text, "failed", r.get("http_status"), message, load_id
+            )
+            log.error("%s", message)
+            return
+        if result["status"] == "no_report":
+            counts["no_report"] += 1
+            return
+        counts["days_loaded"] += 1
+        for key in ("records", "quarantined", "duplicates"):
+            counts[key] += int(result[key])
+        summary["partitions"].append(
+            {
+                "scope_type": scope.type,
+                "scope_name": scope.name,
+                "report": report,
+                "day": day_text,
+                **{k: result[k] for k in ("records", "quarantined", "duplicates")},
+            }
+        )
+    elif status == RETIRED:
+        counts["skipped"] += 1
+        loader.record_status(
+            con, scope, report, day_text, "skipped", r.get("http_status"), r.get("message"), load_id
+        )
+    elif status in (NO_REPORT, FAILED):
+        counts["no_report" if status == NO_REPORT else "failed"] += 1
+        if day_text:  # a 28-day report answering 204 has no day to log against
+            loader.record_status(
+                con,
+                scope,
+                report,
+                day_text,
+                status,
+                r.get("http_status"),
+                r.get("message"),
+                load_id,
+                retries=int(r.get("retries") or 0),
+            )
+    else:
+        raise IngestError(f"{scope.label} {report} {day_text}: unknown receipt status {status!r}")
+
+
+def _finish(summary: dict[str, Any]) -> dict[str, Any]:
+    """Totals, the summary log lines, and IngestError when a partition could not be loaded."""
+    totals = _empty_counts()
     for reports in summary["scopes"].values():
         for counts in reports.values():
             for key, value in counts.items():
@@ -432,8 +448,10 @@ def run_range(
     snapshot_day: date | str | None = None,
     latest_28_day: bool = False,
 ) -> dict[str, Any]:
-    """Fetch every scope's days into the landing zone, then load them all (one writer).
+    """Fetch every scope's days into the landing zone and load them (one writer), overlapped.
 
+    A fetch thread lands partitions (network only) while this thread loads each one as soon as
+    it is landed, so a backfill takes about as long as the slower of the two, not their sum.
     A scope whose every call failed is reported in the summary's ``errors`` and the others go on.
 
     Args:
@@ -442,31 +460,86 @@ def run_range(
 
     Returns:
         The :func:`load_receipts` summary plus ``receipts`` (count per status), ``fetch_seconds``
-        and ``load_seconds``.
+        (wall time of the fetch thread), ``load_seconds`` (time spent loading) and ``seconds``.
+
+    Raises:
+        warehouse.WarehouseLockedError: the warehouse stayed locked (fetching stops too).
     """
     started = time.perf_counter()
-    receipts: list[dict] = []
-    fetch_errors = []
-    day_list = list(days)
-    for scope in scopes:
+    day_list = sorted({config.parse_day(d) for d in days})
+    scope_list = list(scopes)
+    report_list = list(reports) if reports is not None else None
+    landed: queue.Queue = queue.Queue()  # unbounded: the fetch thread never waits for the loader
+    stop = threading.Event()
+    done = object()
+    fetch_errors: list[str] = []
+    fetch_seconds: list[float] = []
+
+    def fetch_all() -> None:
         try:
-            receipts += fetch_scope_days(
-                client, scope, day_list, landing_root, reports, latest_28_day=latest_28_day
-            )
-        except IngestError as exc:
-            fetch_errors.append(str(exc))
-            log.error("%s", exc)
-        if snapshot_day is not None:
-            receipts.append(fetch_snapshot(client, scope, landing_root, snapshot_day))
-    fetched = time.perf_counter()
-    summary = load_receipts(receipts, warehouse_path, landing_root)
+            for scope in scope_list:
+                scope_receipts = []
+                for day in day_list:
+                    for report in report_list or config.DAILY_REPORTS[scope.type]:
+                        if stop.is_set():
+                            return
+                        receipt = fetch_report(client, scope, report, day, landing_root)
+                        scope_receipts.append(receipt)
+                        landed.put(receipt)
+                if latest_28_day:
+                    for receipt in fetch_latest_28_day(client, scope, landing_root):
+                        scope_receipts.append(receipt)
+                        landed.put(receipt)
+                try:
+                    _raise_if_all_failed(scope, scope_receipts)
+                except IngestError as exc:
+                    fetch_errors.append(str(exc))
+                    log.error("%s", exc)
+                if snapshot_day is not None and not stop.is_set():
+                    landed.put(fetch_snapshot(client, scope, landing_root, snapshot_day))
+        except BaseException as exc:  # handed to the loading thread, raised there
+            landed.put(exc)
+        finally:
+            fetch_seconds.append(time.perf_counter() - started)
+            landed.put(done)
+
+    fetcher = threading.Thread(target=fetch_all, name="copilot-fetch", daemon=True)
+    fetcher.start()
+    summary = _new_summary(None)
+    receipts: list[dict] = []
+    failure: BaseException | None = None
+    load_seconds = 0.0
+    try:
+        con = warehouse.connect(warehouse_path, lock_timeout=300.0)
+        try:
+            while (item := landed.get()) is not done:
+                if isinstance(item, BaseException):
+                    failure = failure or item
+                    continue
+                receipts.append(item)
+                t0 = time.perf_counter()
+                _load_one(con, item, landing_root, summary)
+                load_seconds += time.perf_counter() - t0
+        finally:
+            con.close()
+    finally:
+        stop.set()
+        fetcher.join()
+    if failure is not None:
+        raise failure
     by_status: dict[str, int] = {}
     for r in receipts:
         by_status[r["status"]] = by_status.get(r["status"], 0) + 1
+    try:
+        summary = _finish(summary)
+    except IngestError:
+        summary["errors"] = fetch_errors + summary["errors"]
+        raise
     summary["receipts"] = by_status
     summary["errors"] = fetch_errors + summary["errors"]
-    summary["fetch_seconds"] = round(fetched - started, 3)
-    summary["load_seconds"] = round(time.perf_counter() - fetched, 3)
+    summary["fetch_seconds"] = round(fetch_seconds[0] if fetch_seconds else 0.0, 3)
+    summary["load_seconds"] = round(load_seconds, 3)
+    summary["seconds"] = round(time.perf_counter() - started, 3)
     summary["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     return summary
 
