@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import subprocess
+import sys
 from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
@@ -303,3 +305,28 @@ def test_an_unavailable_org_is_skipped_with_its_reason_and_the_others_load(e2e):
     assert _query(e2e, "select count(*) from raw.ingest_log where scope_name = ?", [GHOST_ORG]) == [(0,)]
     loaded_orgs = {n for (n,) in _query(e2e, "select distinct scope_name from marts.fct_copilot_usage_daily")}
     assert loaded_orgs == {*e2e["config"].orgs, *e2e["config"].enterprises}
+
+
+def test_summary_command_prints_marts_and_latest_weekly_rate_per_org(e2e):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    env["COPILOT_WAREHOUSE_PATH"] = str(e2e["root"] / "warehouse.duckdb")
+    out = subprocess.run(
+        [sys.executable, "-m", "copilot_warehouse", "summary"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert re.search(
+        r"marts\.fct_copilot_usage_daily\s+" + str(3 * ((END - START).days + 1)) + r"\b", out.stdout
+    )
+    dataset, last_week = e2e["dataset"], END - timedelta(days=6)
+    for org in e2e["config"].orgs:
+        scope = config.Scope(config.ORGANIZATION, org)
+        records = [dataset.aggregate(scope, d) for d in config.day_range(last_week, END)]
+        acc = sum(r["code_acceptance_activity_count"] for r in records)
+        gen = sum(r["code_generation_activity_count"] for r in records)
+        rate = re.escape(f"{acc / gen:.1%}")
+        line = rf"{org}\s+week of {last_week}\s+{rate}\s+\({acc}/{gen}, 7 day\(s\) of data\)"
+        assert re.search(line, out.stdout), out.stdout
