@@ -565,3 +565,20 @@ def test_a_locked_warehouse_raises_after_the_bounded_wait_and_nothing_is_corrupt
         assert rows(con, "select user_id from raw.copilot_usage_users order by 1") == [(1,), (2,)]
     finally:
         con.close()
+
+
+def test_a_partition_on_remote_storage_loads_from_a_verified_download(con):
+    """An fsspec URL root (memory:// standing in for s3://): parts are downloaded, then loaded."""
+    import fsspec
+
+    root = "memory://copilot-loader-test"
+    try:
+        land(root, {"part-0001.ndjson": ndjson(user(1)), "part-0002.ndjson": ndjson(user(2), user(1))})
+        result = loader.load_partition(con, ORG, USERS, DAY, root, "load-1")
+        assert (result.records, result.duplicates, result.parts) == (2, 1, 2)
+        assert rows(con, "select user_id, _part from raw.copilot_usage_users order by 1") == [
+            (1, "organization/octo-demo/users-1-day/2026-10-05/part-0001.ndjson"),
+            (2, "organization/octo-demo/users-1-day/2026-10-05/part-0002.ndjson"),
+        ]
+    finally:
+        fsspec.filesystem("memory").rm("/copilot-loader-test", recursive=True)
