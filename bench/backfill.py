@@ -160,6 +160,11 @@ def _child_run_range(url: str, token: str, first: date, ndays: int, work: Path, 
     }
 
 
+def _get(summary: object, key: str) -> float | None:
+    value = summary.get(key) if isinstance(summary, dict) else None
+    return round(value, 2) if isinstance(value, int | float) else None
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -261,9 +266,17 @@ def main(argv: list[str] | None = None) -> int:
             "calls": calls,
             "peak_rss_mb": ranges[0]["peak_rss_mb"],
             "client_stats": ranges[0]["client_stats"],
+            "fetch_seconds": [_get(r["summary"], "fetch_seconds") for r in ranges],
+            "load_seconds": [_get(r["summary"], "load_seconds") for r in ranges],
         }
         results["time_ratio"] = round(ratio, 3)
         extra = {k: v for k, v in calls.items() if k.startswith("other:")}
+        fetch, load = results["run_range"]["fetch_seconds"], results["run_range"]["load_seconds"]
+        if None not in fetch + load:
+            lines.append(
+                f"run_range phases: fetch {h.median(fetch):.1f} s + load {h.median(load):.1f} s "
+                f"(runs fetch {fetch}, load {load})"
+            )
         lines += [
             f"run_range: {r_sec:.1f} s, {calls['report_calls']:,} report calls + "
             f"{calls['downloads']:,} downloads + {calls['other']:,} other = {calls['total']:,} calls; "
