@@ -22,7 +22,8 @@ mapped task group:
    metrics is *skipped* with the reason (the other scopes carry on).
 2. **fetch** – downloads each daily report of the run's days into the landing zone (network only,
    no pool, parallel across scopes), plus the gap partitions from earlier runs (204 / failed /
-   missing) and the day's seats/billing snapshot.
+   missing), the `*-28-day/latest` reports (completeness check) and the day's seats/billing
+   snapshot.
 3. **load** – loads the landed partitions into `raw.*` (pool `duckdb_writer`, one slot: DuckDB
    allows one writer) and emits the Asset `duckdb://copilot/raw`, which triggers
    `copilot_usage_transform`.
@@ -173,7 +174,7 @@ def copilot_usage_ingest():
 
         @task
         def fetch(work: dict) -> list[dict]:
-            """Download the run's days, gap days and the seats snapshot into the landing zone."""
+            """Download the run's days, gap days, 28-day reports and seats snapshot into the landing zone."""
             from datetime import date
 
             from copilot_warehouse import ingest
@@ -184,7 +185,8 @@ def copilot_usage_ingest():
             client = GitHubCopilotHook().get_conn()
             # Raises when every call of the window failed (then the task retries); partial
             # failures stay in the receipts and become gaps that later runs repair.
-            receipts = ingest.fetch_scope_days(client, scope, work["days"], root)
+            # The *-28-day/latest reports feed the completeness check (marts.fct_copilot_report_completeness).
+            receipts = ingest.fetch_scope_days(client, scope, work["days"], root, latest_28_day=True)
             for report, day in work["gap_partitions"]:
                 receipts.append(ingest.fetch_report(client, scope, report, date.fromisoformat(day), root))
             receipts += ingest.fetch_scope_snapshot(client, scope, work["snapshot_day"], root)

@@ -65,6 +65,13 @@ def test_a_hole_between_loaded_days_is_missing_for_every_report(tmp_path):
     assert found[0].describe().startswith("organization:octo-demo ")
 
 
+def test_a_28_day_report_logged_under_a_later_day_does_not_make_days_missing(tmp_path):
+    path = tmp_path / "w.duckdb"
+    days = config.day_range(date(2026, 11, 16), date(2026, 11, 18))
+    _log(path, _all_reports(ORG, days) + [(ORG, "organization-28-day", date(2026, 11, 22), "loaded")])
+    assert gaps.find_gaps(path, [ORG], TODAY) == []
+
+
 def test_days_outside_githubs_window_and_too_recent_days_are_not_gaps(tmp_path):
     path = tmp_path / "w.duckdb"
     today = date(2027, 1, 10)

@@ -57,15 +57,19 @@ def _open_read_only(warehouse: str | Path | None):
 
 
 def _latest_states(con, scope: config.Scope, first: date, last: date) -> dict[tuple[str, date], str]:
-    """Latest status of every logged (report, day) of ``scope`` between ``first`` and ``last``."""
+    """Latest status of every logged daily (report, day) of ``scope`` between ``first`` and ``last``.
+
+    28-day reports are logged under their end day; they are a completeness check, not partitions
+    to repair, and must not widen the range in which a day counts as missing.
+    """
     rows = con.execute(
         """
         select report, day, status
         from raw.ingest_log
-        where scope_type = ? and scope_name = ? and day between ? and ?
+        where scope_type = ? and scope_name = ? and day between ? and ? and list_contains(?, report)
         qualify row_number() over (partition by report, day order by finished_at desc, load_id desc) = 1
         """,
-        [scope.type, scope.name, first, last],
+        [scope.type, scope.name, first, last, list(config.DAILY_REPORTS[scope.type])],
     ).fetchall()
     return {(report, day): status for report, day, status in rows}
 
