@@ -569,23 +569,16 @@ def _load_opened(
         )
         return LoadResult(0, 0, 0, 0, status="no_report")
     tmpdir = Path(tempfile.mkdtemp(prefix="copilot-load-"))
+
+    def write(sources):
+        return _write(
+            con, scope, report, day, landing_root, load_id, spec, opened, sources,
+            http_status, retries, started_at,
+        )
+
     try:
         try:
-            sources = _prepare_sources(con, opened.files, tmpdir)
-            return _write(
-                con,
-                scope,
-                report,
-                day,
-                landing_root,
-                load_id,
-                spec,
-                opened,
-                sources,
-                http_status,
-                retries,
-                started_at,
-            )
+            return write(_prepare_sources(con, opened.files, tmpdir))
         except Exception as exc:  # duckdb.InvalidInputException on bytes that are not UTF-8
             if "unicode" not in str(exc).lower():
                 raise
@@ -593,21 +586,7 @@ def _load_opened(
             "%s: a part is not valid UTF-8; loading again with those lines quarantined",
             _label(scope, report, day),
         )
-        sources = _prepare_sources(con, opened.files, tmpdir, frozenset(p for _, p in opened.files))
-        return _write(
-            con,
-            scope,
-            report,
-            day,
-            landing_root,
-            load_id,
-            spec,
-            opened,
-            sources,
-            http_status,
-            retries,
-            started_at,
-        )
+        return write(_prepare_sources(con, opened.files, tmpdir, frozenset(p for _, p in opened.files)))
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
 
