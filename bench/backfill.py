@@ -260,6 +260,11 @@ def main(argv: list[str] | None = None) -> int:
         r_sec = h.median(r["seconds"] for r in ranges)
         calls = ranges[0]["calls"]
         ratio = r_sec / b_sec
+        # each run_range ran right after its own download-only pass: the ratio per pair is less
+        # sensitive to load changing during the benchmark than the ratio of the medians
+        pairs = [r["seconds"] / b["seconds"] for r, b in zip(ranges, baseline, strict=False)]
+        results["pair_ratios"] = [round(p, 3) for p in pairs]
+        results["pair_ratio_median"] = round(h.median(pairs), 3)
         results["run_range"] = {
             "seconds": round(r_sec, 2),
             "runs_seconds": [round(r["seconds"], 2) for r in ranges],
@@ -274,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
         fetch, load = results["run_range"]["fetch_seconds"], results["run_range"]["load_seconds"]
         if None not in fetch + load:
             lines.append(
-                f"run_range phases: fetch {h.median(fetch):.1f} s + load {h.median(load):.1f} s "
+                f"run_range phases (overlapping): fetch {h.median(fetch):.1f} s, load {h.median(load):.1f} s "
                 f"(runs fetch {fetch}, load {load})"
             )
         lines += [
@@ -284,8 +289,9 @@ def main(argv: list[str] | None = None) -> int:
             f"calls vs minimum: {calls['total']:,} vs {minimum['total']:,} "
             f"({calls['total'] - minimum['total']:+,}{'; other: ' + json.dumps(extra) if extra else ''}; "
             f"non-2xx {calls['non_2xx']}): {h.verdict(calls['total'] <= minimum['total'])}",
-            f"wall time run_range / download-only: {ratio:.2f}x (target <= {TARGET_TIME_RATIO}x): "
-            f"{h.verdict(ratio <= TARGET_TIME_RATIO)}",
+            f"wall time run_range / download-only: {ratio:.2f}x of the medians, "
+            f"{h.median(pairs):.2f}x median of the pairs ({', '.join(format(p, '.2f') for p in pairs)}) "
+            f"(target <= {TARGET_TIME_RATIO}x): {h.verdict(h.median(pairs) <= TARGET_TIME_RATIO)}",
         ]
     else:
         results["run_range"] = {"error": error}
