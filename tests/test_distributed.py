@@ -300,6 +300,7 @@ def _run_local_path(simulator, data_dir: Path) -> Path:
         str(data_dir / "landing"),
         warehouse,
         snapshot_day=datetime.now(UTC).date(),  # the DAG snapshots "today" in UTC too
+        latest_28_day=True,  # the DAG's fetch lands the *-28-day/latest reports as well
     )
     assert not summary["errors"], summary["errors"]
     result = dbt_runner.build(warehouse_path=warehouse, target_path=data_dir / "dbt-target", isolated=True)

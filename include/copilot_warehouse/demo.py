@@ -365,10 +365,11 @@ def backfill_range(
         for index, chunk in enumerate(chunks):
             receipts = pending.result()
             pending = prefetch.submit(fetch_chunk, chunks[index + 1]) if index + 1 < len(chunks) else None
-            if index == len(chunks) - 1:  # today's seats/billing snapshot, once
+            if index == len(chunks) - 1:  # once, like a DAG run: today's seats/billing, 28-day reports
                 client = _client_for(source)
                 for scope in scopes:
                     receipts += ingest.fetch_scope_snapshot(client, scope, today, landing_root)
+                    receipts += ingest.fetch_latest_28_day(client, scope, landing_root)
             try:
                 summary = ingest.load_receipts(receipts, warehouse, landing_root)
             except ingest.IngestError as exc:
