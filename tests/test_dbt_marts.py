@@ -17,7 +17,7 @@ import pytest
 from copilot_warehouse import dbt_runner, warehouse
 from copilot_warehouse.config import ENTERPRISE, ORGANIZATION, Scope, day_range
 from copilot_warehouse.simulator import Dataset, SimulatorConfig
-from dbt_fixtures import load_days, load_latest_28_day, load_legacy, load_snapshots, scopes_of
+from raw_fixtures import load_days, load_latest_28_day, load_legacy, load_snapshots, scopes_of
 
 pytestmark = pytest.mark.integration
 

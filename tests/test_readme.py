@@ -15,7 +15,7 @@ import pytest
 from copilot_warehouse import dbt_runner, warehouse
 from copilot_warehouse.config import day_range
 from copilot_warehouse.simulator import Dataset, SimulatorConfig
-from dbt_fixtures import load_days, load_snapshots
+from raw_fixtures import load_days, load_snapshots
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 TEXT = README.read_text()

@@ -385,7 +385,7 @@ def test_top_members_show_top_language_and_ide_when_the_mart_has_them(tmp_path):
 @pytest.fixture(scope="module")
 def pipeline_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A warehouse whose marts were built by the project's dbt models from simulator records."""
-    dbt_fixtures = pytest.importorskip("dbt_fixtures", reason="tests/dbt_fixtures.py loads raw for dbt")
+    raw_fixtures = pytest.importorskip("raw_fixtures", reason="tests/raw_fixtures.py loads raw for dbt")
     from copilot_warehouse import warehouse
     from copilot_warehouse.simulator import Dataset, SimulatorConfig
 
@@ -396,8 +396,8 @@ def pipeline_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     days = [cfg.start_day + timedelta(days=i) for i in range((cfg.end_day - cfg.start_day).days + 1)]
     con = warehouse.connect(path)
     try:
-        dbt_fixtures.load_days(con, dataset, days, load_id="report-test")
-        dbt_fixtures.load_snapshots(con, dataset, load_id="report-test")
+        raw_fixtures.load_days(con, dataset, days, load_id="report-test")
+        raw_fixtures.load_snapshots(con, dataset, load_id="report-test")
     finally:
         con.close()
     project = Path(__file__).resolve().parents[1] / "dbt"
