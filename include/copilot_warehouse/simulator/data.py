@@ -967,7 +967,10 @@ class Dataset:
     def _last_active(self, index: int, until: date) -> date | None:
         d = min(until, self.config.end_day)
         floor = self.profiles[index].seat_start
-        lower = min(floor, self.config.start_day) - timedelta(days=1)
+        # Look back at most 90 days before the range: further back would walk (and cache) a year
+        # of days per idle seat holder, and nothing served reaches that far.
+        lower = max(min(floor, self.config.start_day), self.config.start_day - timedelta(days=90))
+        lower -= timedelta(days=1)
         while d > lower:
             if index in self.day_facets(d):
                 return d
