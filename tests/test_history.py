@@ -328,12 +328,6 @@ def test_a_day_that_was_not_published_yet_is_fetched_again_next_run(db):
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gaps.find_gaps counts a day as missing only between the first and last logged 1-day "
-    "partition: days the 28-day report holds after the last fetched day and before the next run's "
-    "window wait one more run (docs/sources.md, 'The 28-day reports')",
-)
 def test_days_the_28_day_report_shows_missing_are_fetched_again_next_run(db):
     today = CONFIG.end_day + timedelta(days=3)
     found = {(g.scope, g.day) for g in gaps.find_gaps(db, [ORG], today)}
@@ -345,11 +339,6 @@ def test_days_the_28_day_report_shows_missing_are_fetched_again_next_run(db):
     assert {(ORG, d) for d in missing} <= found
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gaps.find_gaps reads raw.ingest_log only: a day whose 1-day report disagrees with the "
-    "28-day report is loaded, so it is never re-fetched (docs/sources.md, 'The 28-day reports')",
-)
 def test_a_day_that_disagrees_with_the_28_day_report_is_fetched_again_next_run(db):
     assert completeness(db, OTHER_ORG)[DISAGREE_DAY] == "disagrees"
     found = {(g.scope, g.day) for g in gaps.find_gaps(db, [OTHER_ORG], CONFIG.end_day + timedelta(days=3))}

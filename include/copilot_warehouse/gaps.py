@@ -3,7 +3,9 @@
 A partition is one (scope, report, day). ``raw.ingest_log`` holds one row per attempt; the latest
 row of a partition is its state. A partition is a *gap* when, inside the window GitHub still
 serves, its latest state is ``no_report`` (GitHub answered 204), ``failed``, or it has no row at
-all although later and earlier days of the same scope were fetched (a hole). The ingest DAG adds
+all although later and earlier days of the same scope were fetched (a hole). The latest
+``*-28-day/latest`` report adds two more kinds: days it holds that were never loaded
+(``missing``), and loaded days whose counters disagree with it (``disagrees``). The ingest DAG adds
 the days of these gaps to every run, so they are re-fetched until they arrive or age out of
 GitHub's window. Everything here opens the warehouse read-only.
 """
@@ -31,7 +33,7 @@ class Gap:
     scope: config.Scope
     report: str
     day: date
-    reason: str  # 'no_report' | 'failed' | 'missing'
+    reason: str  # 'no_report' | 'failed' | 'missing' | 'disagrees'
 
     def describe(self) -> str:
         """``organization:octo-demo users-1-day 2026-11-02 (no_report)``."""
@@ -74,6 +76,60 @@ def _latest_states(con, scope: config.Scope, first: date, last: date) -> dict[tu
     return {(report, day): status for report, day, status in rows}
 
 
+# Counters compared between a day of the 28-day report and the landed 1-day aggregate.
+_COMPARED_COUNTERS = ("code_generation_activity_count", "code_acceptance_activity_count")
+
+
+def _checked_against_28_day(
+    con, scope: config.Scope, first: date, last: date, states: dict[tuple[str, date], str]
+) -> list[Gap]:
+    """Gaps the latest 28-day report reveals: days never loaded, and loaded days that disagree."""
+    aggregate_28 = config.LATEST_28_DAY_REPORTS[scope.type][0]
+    aggregate_1 = config.DAILY_REPORTS[scope.type][0]
+    counters = ", ".join(f"'{c}'" for c in _COMPARED_COUNTERS)
+    rows = con.execute(
+        f"""
+        with latest as (
+            select record from raw.copilot_reports_28_day
+            where scope_type = ? and scope_name = ? and report = ?
+            qualify row_number() over (order by report_end_day desc, _loaded_at desc) = 1
+        ),
+        expected as (
+            select cast(t.value ->> 'day' as date) as day, t.value as totals
+            from latest, json_each(latest.record -> 'day_totals') as t
+        ),
+        landed as (
+            select day, any_value(record) as record
+            from raw.copilot_usage_aggregate
+            where scope_type = ? and scope_name = ? and report = ?
+            group by day
+        )
+        select
+            expected.day,
+            landed.day is null as is_missing,
+            coalesce(bool_or(
+                try_cast(expected.totals ->> c as double)
+                is distinct from try_cast(landed.record ->> c as double)
+            ), false) as disagrees
+        from expected
+        left join landed on landed.day = expected.day
+        cross join unnest([{counters}]) as u(c)
+        where expected.day between ? and ?
+        group by all
+        """,
+        [scope.type, scope.name, aggregate_28, scope.type, scope.name, aggregate_1, first, last],
+    ).fetchall()
+    gaps: list[Gap] = []
+    for day, is_missing, disagrees in rows:
+        for report in config.DAILY_REPORTS[scope.type]:
+            status = states.get((report, day))
+            if is_missing and status != "loaded":
+                gaps.append(Gap(scope, report, day, status if status in GAP_STATUSES else "missing"))
+            elif disagrees and not is_missing:
+                gaps.append(Gap(scope, report, day, "disagrees"))
+    return gaps
+
+
 def find_gaps(
     warehouse: str | Path | None,
     scopes: list[config.Scope],
@@ -114,14 +170,20 @@ def find_gaps(
             if not states:
                 continue
             logged_days = sorted({day for _, day in states})
-            candidates: list[Gap] = []
+            candidates: set[Gap] = set()
             for report in config.DAILY_REPORTS[scope.type]:
                 for day in config.day_range(logged_days[0], logged_days[-1]):
                     status = states.get((report, day))
                     if status is None:
-                        candidates.append(Gap(scope, report, day, "missing"))
+                        candidates.add(Gap(scope, report, day, "missing"))
                     elif status in GAP_STATUSES:
-                        candidates.append(Gap(scope, report, day, status))
+                        candidates.add(Gap(scope, report, day, status))
+            known = {(g.report, g.day) for g in candidates}
+            candidates |= {
+                g
+                for g in _checked_against_28_day(con, scope, first, last, states)
+                if (g.report, g.day) not in known
+            }
             keep_days = sorted({g.day for g in candidates}, reverse=True)[: max(max_days, 0)]
             dropped = len({g.day for g in candidates}) - len(keep_days)
             if dropped:
