@@ -65,20 +65,10 @@ def copilot_usage_transform():
 
     @task(pool=config.DUCKDB_POOL)  # reads the marts; a DuckDB reader cannot open beside a writer
     def build_report(_: dict) -> str | None:
-        """Build the HTML report; skipped when the report module is not installed."""
-        import importlib.util
-
-        from airflow.sdk.exceptions import AirflowSkipException
-
-        spec = importlib.util.find_spec("copilot_warehouse.report")
-        if spec is None or spec.origin is None:  # absent, or a folder without its module yet
-            raise AirflowSkipException("the report module is not installed in this version")
+        """Build the HTML report (``build_report`` logs its path and size)."""
         from copilot_warehouse.report import build_report as build
 
-        out_dir = config.warehouse_path().parent / "report"
-        path = build(config.warehouse_path(), out_dir)
-        print(f"report written to {path}")
-        return str(path)
+        return str(build(config.warehouse_path(), config.warehouse_path().parent / "report"))
 
     build_report(dbt_build())
 

@@ -393,19 +393,14 @@ def backfill_range(
     return totals
 
 
-def transform_warehouse(warehouse: str | Path) -> Path | None:
-    """``dbt build`` then the report (when the report module is installed); raises on dbt failure."""
-    import importlib.util
-
+def transform_warehouse(warehouse: str | Path) -> Path:
+    """``dbt build`` then the HTML report; raises on dbt failure."""
     from copilot_warehouse import dbt_runner
 
     result = dbt_runner.build(warehouse, exclude="test_type:unit")  # as the transform DAG does
     _say(f"  {result.summary.splitlines()[0] if result.summary else 'dbt build finished'}")
     if not result.success:
         raise DemoError(f"dbt build failed:\n{result.summary}")
-    spec = importlib.util.find_spec("copilot_warehouse.report")
-    if spec is None or spec.origin is None:
-        return None
     from copilot_warehouse.report import build_report
 
     path = build_report(warehouse, Path(warehouse).parent / "report")
