@@ -94,7 +94,7 @@ def built(tmp_path_factory):
 
     copy = root / "full_refresh.duckdb"
     shutil.copy(path, copy)
-    full = dbt_runner.build(copy, full_refresh=True, select="marts", target_path=root / "target-full")
+    full = dbt_runner.build(copy, full_refresh=True, target_path=root / "target-full")
     return {"path": path, "copy": copy, "initial": initial, "incremental": incremental, "full": full}
 
 
@@ -128,23 +128,39 @@ def test_unit_tests_ran_with_the_incremental_build(built):
 
 
 def test_incremental_build_equals_full_refresh(built):
+    """Every table dbt keeps (marts and the incremental staging tables) equals a full refresh."""
     con = duckdb.connect(str(built["copy"]), read_only=True)
     con.execute(f"attach '{built['path']}' as incr (read_only)")
-    marts = [
-        r[0]
-        for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts' "
-            "and table_catalog = 'full_refresh' order by 1"
+    tables = [
+        f"{schema}.{name}"
+        for schema, name in con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema in ('staging', 'marts') and table_type = 'BASE TABLE' "
+            "and table_catalog = 'full_refresh' order by 1, 2"
         ).fetchall()
     ]
-    assert "fct_copilot_usage_daily" in marts and "fct_copilot_member_daily" in marts
-    for mart in marts:
-        full, incr = f"full_refresh.marts.{mart}", f"incr.marts.{mart}"
+    assert {"marts.fct_copilot_usage_daily", "marts.fct_copilot_member_daily"} <= set(tables)
+    assert {"staging.stg_github_copilot__usage_users", "staging.stg_github_copilot__user_ide_totals"} <= set(
+        tables
+    )
+    for mart in tables:
+        full, incr = f"full_refresh.{mart}", f"incr.{mart}"
         only_full = con.execute(f"select count(*) from (from {full} except all from {incr})").fetchall()[0][0]
         only_incr = con.execute(f"select count(*) from (from {incr} except all from {full})").fetchall()[0][0]
         assert con.execute(f"select count(*) from {full}").fetchall()[0][0] > 0, mart
         assert (mart, only_full, only_incr) == (mart, 0, 0)
     con.close()
+
+
+@pytest.mark.parametrize(
+    "model", ["stg_github_copilot__usage_users", "stg_github_copilot__user_teams", "stg_github_copilot__user_ide_totals"]
+)
+def test_incremental_staging_reads_only_new_and_repulled_days(built, model):
+    """The per-user staging tables filter their input by a literal first day (pruned by zone maps)."""
+    first_day = min(FIRST_LOAD_END - timedelta(days=3), REPULLED_DAY)
+    staging = built["incremental"].target_path / "compiled/copilot_warehouse/models/staging/github_copilot"
+    compiled = (staging / f"{model}.sql").read_text()
+    assert f"where day >= date '{first_day.isoformat()}'" in compiled, compiled
 
 
 def test_late_repull_of_an_old_day_reaches_the_incremental_marts(db):

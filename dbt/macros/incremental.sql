@@ -27,3 +27,36 @@
         (select coalesce(min(all_days.day), date '1900-01-01') from {{ changes_relation }} as all_days)
     {%- endif -%}
 {%- endmacro %}
+
+{#- For incremental staging tables: `where <day> >= date '<first day>'`, the first day computed
+    when the model compiles (its trailing `repull_days` days, or the oldest day with input rows
+    loaded after the table's newest `_loaded_at`). A literal, not a subquery, so DuckDB
+    prunes the raw scan by its zone maps before any JSON is read; empty on a full build.
+
+    Args:
+        source_relation: the relation the model reads (`day`, `_loaded_at`): a raw table or an
+            incremental staging table.
+-#}
+{% macro incremental_raw_day_filter(source_relation, day_column='day') -%}
+    {%- if is_incremental() and execute -%}
+        {%- set first_day_query -%}
+            select least(
+                (
+                    select coalesce(max({{ day_column }}), date '1900-01-01')
+                        - cast({{ var('repull_days', 3) }} as integer)
+                    from {{ this }}
+                ),
+                (
+                    select coalesce(min({{ day_column }}), date '9999-12-31')
+                    from {{ source_relation }}
+                    where _loaded_at > (
+                        select coalesce(max(_loaded_at), timestamptz '1900-01-01 00:00:00+00')
+                        from {{ this }}
+                    )
+                )
+            ) as first_day
+        {%- endset -%}
+        {%- set first_day = run_query(first_day_query).columns[0].values()[0] -%}
+        where {{ day_column }} >= date '{{ first_day }}'
+    {%- endif -%}
+{%- endmacro %}

@@ -41,11 +41,89 @@
     {{ json_bigint(json_col, '$.loc_deleted_sum') }} as loc_deleted
 {%- endmacro %}
 
-{% macro chat_mode_columns(json_col) -%}
-    {{ json_bigint(json_col, '$.chat_panel_agent_mode') }} as chat_panel_agent_mode,
-    {{ json_bigint(json_col, '$.chat_panel_ask_mode') }} as chat_panel_ask_mode,
-    {{ json_bigint(json_col, '$.chat_panel_custom_mode') }} as chat_panel_custom_mode,
-    {{ json_bigint(json_col, '$.chat_panel_edit_mode') }} as chat_panel_edit_mode,
-    {{ json_bigint(json_col, '$.chat_panel_plan_mode') }} as chat_panel_plan_mode,
-    {{ json_bigint(json_col, '$.chat_panel_unknown_mode') }} as chat_panel_unknown_mode
+{#- Parse-once reads for the big records (users-1-day, organization/enterprise-1-day):
+    `parse_json(col, structure)` runs DuckDB's json_transform once per record and yields a typed
+    STRUCT; a missing or mistyped field becomes null, exactly like the typed reads above (each
+    `->>` parses the whole record again: ~40 of them per user record cost 8x the parse). -#}
+{% macro parse_json(json_col, structure) -%}
+    json_transform({{ json_col }}, '{{ tojson(structure) }}')
+{%- endmacro %}
+
+{#- The counters of a record or breakdown entry (reference §3.5) as a json_transform structure. -#}
+{% macro usage_counter_structure() -%}
+    {%- set structure = {} -%}
+    {%- for key in [
+        'user_initiated_interaction_count', 'code_generation_activity_count',
+        'code_acceptance_activity_count', 'loc_suggested_to_add_sum', 'loc_suggested_to_delete_sum',
+        'loc_added_sum', 'loc_deleted_sum',
+        'chat_panel_agent_mode', 'chat_panel_ask_mode', 'chat_panel_custom_mode',
+        'chat_panel_edit_mode', 'chat_panel_plan_mode', 'chat_panel_unknown_mode',
+    ] -%}
+        {%- do structure.update({key: 'BIGINT'}) -%}
+    {%- endfor -%}
+    {{ return(structure) }}
+{%- endmacro %}
+
+{#- Every field user and scope records share: counters, chat modes, the `totals_by_*` breakdown
+    arrays (typed lists the `user_*_totals` / `aggregate_*_totals` models explode) and the CLI
+    object. `extra` adds the fields of one record kind. -#}
+{% macro usage_record_structure(extra={}) -%}
+    {%- set counters = usage_counter_structure() -%}
+    {%- set structure = {'organization_id': 'VARCHAR', 'enterprise_id': 'VARCHAR'} -%}
+    {%- do structure.update(counters) -%}
+    {%- for array_key, dimensions in {
+        'totals_by_ide': ['ide'],
+        'totals_by_feature': ['feature'],
+        'totals_by_language_feature': ['language', 'feature'],
+        'totals_by_language_model': ['language', 'model'],
+        'totals_by_model_feature': ['model', 'feature'],
+    }.items() -%}
+        {%- set entry = {} -%}
+        {%- for dimension in dimensions -%}
+            {%- do entry.update({dimension: 'VARCHAR'}) -%}
+        {%- endfor -%}
+        {%- do entry.update(counters) -%}
+        {%- do structure.update({array_key: [entry]}) -%}
+    {%- endfor -%}
+    {%- do structure.update({'totals_by_cli': {
+        'session_count': 'BIGINT', 'request_count': 'BIGINT', 'prompt_count': 'BIGINT',
+        'token_usage': {'output_tokens_sum': 'BIGINT', 'prompt_tokens_sum': 'BIGINT'},
+        'last_known_cli_version': {'cli_version': 'VARCHAR'},
+    }}) -%}
+    {%- do structure.update(extra) -%}
+    {{ return(structure) }}
+{%- endmacro %}
+
+{#- The counter columns of a parsed record or entry (`parsed` is a STRUCT from parse_json). -#}
+{% macro usage_counter_fields(parsed, with_interactions=true) -%}
+    {%- if with_interactions %}
+    {{ parsed }}.user_initiated_interaction_count as user_initiated_interactions,
+    {%- else %}
+    cast(null as bigint) as user_initiated_interactions,
+    {%- endif %}
+    {{ parsed }}.code_generation_activity_count as code_generations,
+    {{ parsed }}.code_acceptance_activity_count as code_acceptances,
+    {{ parsed }}.loc_suggested_to_add_sum as loc_suggested_to_add,
+    {{ parsed }}.loc_suggested_to_delete_sum as loc_suggested_to_delete,
+    {{ parsed }}.loc_added_sum as loc_added,
+    {{ parsed }}.loc_deleted_sum as loc_deleted
+{%- endmacro %}
+
+{% macro chat_mode_fields(parsed) -%}
+    {{ parsed }}.chat_panel_agent_mode as chat_panel_agent_mode,
+    {{ parsed }}.chat_panel_ask_mode as chat_panel_ask_mode,
+    {{ parsed }}.chat_panel_custom_mode as chat_panel_custom_mode,
+    {{ parsed }}.chat_panel_edit_mode as chat_panel_edit_mode,
+    {{ parsed }}.chat_panel_plan_mode as chat_panel_plan_mode,
+    {{ parsed }}.chat_panel_unknown_mode as chat_panel_unknown_mode
+{%- endmacro %}
+
+{#- The CLI object of a parsed record as columns (null when the record has no CLI use). -#}
+{% macro cli_total_fields(parsed) -%}
+    {{ parsed }}.totals_by_cli.session_count as cli_sessions,
+    {{ parsed }}.totals_by_cli.request_count as cli_requests,
+    {{ parsed }}.totals_by_cli.prompt_count as cli_prompts,
+    {{ parsed }}.totals_by_cli.token_usage.output_tokens_sum as cli_output_tokens,
+    {{ parsed }}.totals_by_cli.token_usage.prompt_tokens_sum as cli_prompt_tokens,
+    {{ parsed }}.totals_by_cli.last_known_cli_version.cli_version as cli_version
 {%- endmacro %}

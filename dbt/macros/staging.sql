@@ -11,11 +11,13 @@
     Repeated entries for the same value are summed (defensive: GitHub sends one per value).
 
     Args:
-        base_model: staging model with `record`, the key columns and `_loaded_at`.
-        array_key: the JSON array, e.g. 'totals_by_ide'.
-        dimensions: {output column: JSON field} of the entry, e.g. {'ide': 'ide'}.
+        base_model: staging model with the key columns, `_loaded_at` and the array as a typed
+            list column of the same name (parsed once by `parse_json`).
+        array_key: the array, e.g. 'totals_by_ide'.
+        dimensions: {output column: entry field}, e.g. {'ide': 'ide'}.
         key_columns: key columns of the base model (scope, day, user).
         with_interactions: whether entries carry user_initiated_interaction_count.
+    An incremental model (the user breakdowns) reads only the base model's new and re-pulled days.
 -#}
 {% macro explode_breakdown(base_model, array_key, dimensions, key_columns, with_interactions=true) %}
 
@@ -24,6 +26,7 @@ with
 records as (
 
     select * from {{ ref(base_model) }}
+    {{ incremental_raw_day_filter(ref(base_model)) }}
 
 ),
 
@@ -36,7 +39,7 @@ entries as (
         records._loaded_at,
         exploded.entry
     from records,
-        unnest(records.record -> '$.{{ array_key }}[*]') as exploded (entry)
+        unnest(records.{{ array_key }}) as exploded (entry)
 
 ),
 
@@ -44,13 +47,13 @@ typed as (
 
     select
         {%- for column in key_columns %}
-        {{ column }},
+        entries.{{ column }},
         {%- endfor %}
         {%- for output, field in dimensions.items() %}
-        coalesce({{ json_varchar('entry', '$.' ~ field) }}, 'unknown') as {{ output }},
+        coalesce(entries.entry.{{ field }}, 'unknown') as {{ output }},
         {%- endfor %}
-        {{ usage_counter_columns('entry', with_interactions) }},
-        _loaded_at
+        {{ usage_counter_fields('entries.entry', with_interactions) }},
+        entries._loaded_at
     from entries
 
 ),

@@ -11,18 +11,13 @@ records as (
 final as (
 
     select
-        scope_type,
-        scope_name,
-        day,
-        {{ json_bigint('record', '$.totals_by_cli.session_count') }} as cli_sessions,
-        {{ json_bigint('record', '$.totals_by_cli.request_count') }} as cli_requests,
-        {{ json_bigint('record', '$.totals_by_cli.prompt_count') }} as cli_prompts,
-        {{ json_bigint('record', '$.totals_by_cli.token_usage.output_tokens_sum') }} as cli_output_tokens,
-        {{ json_bigint('record', '$.totals_by_cli.token_usage.prompt_tokens_sum') }} as cli_prompt_tokens,
-        {{ json_varchar('record', '$.totals_by_cli.last_known_cli_version.cli_version') }} as cli_version,
-        _loaded_at
+        records.scope_type,
+        records.scope_name,
+        records.day,
+        {{ cli_total_fields('records') }},
+        records._loaded_at
     from records
-    where json_type(record -> '$.totals_by_cli') = 'OBJECT'
+    where records.totals_by_cli is not null
 
 )
 

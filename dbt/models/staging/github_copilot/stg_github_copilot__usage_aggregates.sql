@@ -1,4 +1,5 @@
--- One row per scope and day from the organization-1-day / enterprise-1-day reports.
+-- One row per scope and day from the organization-1-day / enterprise-1-day reports, each record
+-- parsed once (json_transform); the totals_by_* columns are its breakdown arrays, typed.
 with
 
 source as (
@@ -14,39 +15,67 @@ deduped as (
 
 ),
 
+parsed as (
+
+    select
+        *,
+        {{ parse_json('record', usage_record_structure({
+            'daily_active_users': 'BIGINT',
+            'weekly_active_users': 'BIGINT',
+            'monthly_active_users': 'BIGINT',
+            'monthly_active_chat_users': 'BIGINT',
+            'monthly_active_agent_users': 'BIGINT',
+            'daily_active_cli_users': 'BIGINT',
+            'daily_active_copilot_app_users': 'BIGINT',
+            'daily_active_copilot_cloud_agent_users': 'BIGINT',
+            'daily_active_copilot_code_review_users': 'BIGINT',
+            'pull_requests': {
+                'total_created': 'BIGINT',
+                'total_reviewed': 'BIGINT',
+                'total_merged': 'BIGINT',
+                'total_created_by_copilot': 'BIGINT',
+                'total_reviewed_by_copilot': 'BIGINT',
+            },
+        })) }} as parsed_record
+    from deduped
+
+),
+
 final as (
 
     select
-        scope_type,
-        scope_name,
-        day,
-        report,
-        {{ json_varchar('record', '$.organization_id') }} as organization_id,
-        {{ json_varchar('record', '$.enterprise_id') }} as enterprise_id,
-        {{ json_bigint('record', '$.daily_active_users') }} as daily_active_users,
-        {{ json_bigint('record', '$.weekly_active_users') }} as weekly_active_users,
-        {{ json_bigint('record', '$.monthly_active_users') }} as monthly_active_users,
-        {{ json_bigint('record', '$.monthly_active_chat_users') }} as monthly_active_chat_users,
-        {{ json_bigint('record', '$.monthly_active_agent_users') }} as monthly_active_agent_users,
-        {{ json_bigint('record', '$.daily_active_cli_users') }} as daily_active_cli_users,
-        {{ json_bigint('record', '$.daily_active_copilot_app_users') }} as daily_active_copilot_app_users,
-        {{ json_bigint('record', '$.daily_active_copilot_cloud_agent_users') }}
-            as daily_active_copilot_cloud_agent_users,
-        {{ json_bigint('record', '$.daily_active_copilot_code_review_users') }}
-            as daily_active_copilot_code_review_users,
-        {{ usage_counter_columns('record') }},
-        {{ chat_mode_columns('record') }},
-        {{ json_bigint('record', '$.pull_requests.total_created') }} as pull_requests_created,
-        {{ json_bigint('record', '$.pull_requests.total_reviewed') }} as pull_requests_reviewed,
-        {{ json_bigint('record', '$.pull_requests.total_merged') }} as pull_requests_merged,
-        {{ json_bigint('record', '$.pull_requests.total_created_by_copilot') }}
-            as pull_requests_created_by_copilot,
-        {{ json_bigint('record', '$.pull_requests.total_reviewed_by_copilot') }}
-            as pull_requests_reviewed_by_copilot,
-        record,
-        _load_id,
-        _loaded_at
-    from deduped
+        parsed.scope_type,
+        parsed.scope_name,
+        parsed.day,
+        parsed.report,
+        parsed.parsed_record.organization_id,
+        parsed.parsed_record.enterprise_id,
+        parsed.parsed_record.daily_active_users,
+        parsed.parsed_record.weekly_active_users,
+        parsed.parsed_record.monthly_active_users,
+        parsed.parsed_record.monthly_active_chat_users,
+        parsed.parsed_record.monthly_active_agent_users,
+        parsed.parsed_record.daily_active_cli_users,
+        parsed.parsed_record.daily_active_copilot_app_users,
+        parsed.parsed_record.daily_active_copilot_cloud_agent_users,
+        parsed.parsed_record.daily_active_copilot_code_review_users,
+        {{ usage_counter_fields('parsed.parsed_record') }},
+        {{ chat_mode_fields('parsed.parsed_record') }},
+        parsed.parsed_record.pull_requests.total_created as pull_requests_created,
+        parsed.parsed_record.pull_requests.total_reviewed as pull_requests_reviewed,
+        parsed.parsed_record.pull_requests.total_merged as pull_requests_merged,
+        parsed.parsed_record.pull_requests.total_created_by_copilot as pull_requests_created_by_copilot,
+        parsed.parsed_record.pull_requests.total_reviewed_by_copilot as pull_requests_reviewed_by_copilot,
+        parsed.parsed_record.totals_by_ide,
+        parsed.parsed_record.totals_by_feature,
+        parsed.parsed_record.totals_by_language_feature,
+        parsed.parsed_record.totals_by_language_model,
+        parsed.parsed_record.totals_by_model_feature,
+        parsed.parsed_record.totals_by_cli,
+        parsed.record,
+        parsed._load_id,
+        parsed._loaded_at
+    from parsed
 
 )
 

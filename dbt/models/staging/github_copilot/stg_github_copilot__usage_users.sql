@@ -1,9 +1,22 @@
--- One row per scope, day and user from the users-1-day reports.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['scope_type', 'scope_name', 'day'],
+        on_schema_change='sync_all_columns',
+    )
+}}
+
+-- One row per scope, day and user from the users-1-day reports. An incremental table rather
+-- than a view: each record is parsed once (json_transform), and a daily build parses only the
+-- days loaded since the last build plus the re-pull window. The totals_by_* columns are the
+-- record's breakdown arrays, typed; the stg_github_copilot__user_*_totals models explode them.
 with
 
 source as (
 
     select * from {{ source('github_copilot', 'copilot_usage_users') }}
+    {{ incremental_raw_day_filter(source('github_copilot', 'copilot_usage_users')) }}
 
 ),
 
@@ -14,36 +27,60 @@ deduped as (
 
 ),
 
+parsed as (
+
+    select
+        *,
+        {{ parse_json('record', usage_record_structure({
+            'user_login': 'VARCHAR',
+            'used_chat': 'BOOLEAN',
+            'used_agent': 'BOOLEAN',
+            'used_cli': 'BOOLEAN',
+            'used_copilot_code_review_active': 'BOOLEAN',
+            'used_copilot_code_review_passive': 'BOOLEAN',
+            'used_copilot_cloud_agent': 'BOOLEAN',
+            'used_copilot_coding_agent': 'BOOLEAN',
+            'used_copilot_app': 'BOOLEAN',
+            'ai_credits_used': 'DOUBLE',
+            'ai_adoption_phase': {'phase': 'VARCHAR', 'phase_number': 'BIGINT'},
+        })) }} as parsed_record
+    from deduped
+
+),
+
 final as (
 
     select
-        scope_type,
-        scope_name,
-        day,
-        user_id,
-        {{ json_varchar('record', '$.user_login') }} as user_login,
-        {{ json_varchar('record', '$.organization_id') }} as organization_id,
-        {{ json_varchar('record', '$.enterprise_id') }} as enterprise_id,
-        {{ usage_counter_columns('record') }},
-        {{ chat_mode_columns('record') }},
-        {{ json_boolean('record', '$.used_chat') }} as used_chat,
-        {{ json_boolean('record', '$.used_agent') }} as used_agent,
-        {{ json_boolean('record', '$.used_cli') }} as used_cli,
-        {{ json_boolean('record', '$.used_copilot_code_review_active') }} as used_copilot_code_review_active,
-        {{ json_boolean('record', '$.used_copilot_code_review_passive') }}
-            as used_copilot_code_review_passive,
+        parsed.scope_type,
+        parsed.scope_name,
+        parsed.day,
+        parsed.user_id,
+        parsed.parsed_record.user_login,
+        parsed.parsed_record.organization_id,
+        parsed.parsed_record.enterprise_id,
+        {{ usage_counter_fields('parsed.parsed_record') }},
+        {{ chat_mode_fields('parsed.parsed_record') }},
+        parsed.parsed_record.used_chat,
+        parsed.parsed_record.used_agent,
+        parsed.parsed_record.used_cli,
+        parsed.parsed_record.used_copilot_code_review_active,
+        parsed.parsed_record.used_copilot_code_review_passive,
         coalesce(
-            {{ json_boolean('record', '$.used_copilot_cloud_agent') }},
-            {{ json_boolean('record', '$.used_copilot_coding_agent') }}
+            parsed.parsed_record.used_copilot_cloud_agent, parsed.parsed_record.used_copilot_coding_agent
         ) as used_copilot_cloud_agent,
-        {{ json_boolean('record', '$.used_copilot_app') }} as used_copilot_app,
-        {{ json_double('record', '$.ai_credits_used') }} as ai_credits_used,
-        {{ json_varchar('record', '$.ai_adoption_phase.phase') }} as ai_adoption_phase,
-        {{ json_bigint('record', '$.ai_adoption_phase.phase_number') }} as ai_adoption_phase_number,
-        record,
-        _load_id,
-        _loaded_at
-    from deduped
+        parsed.parsed_record.used_copilot_app,
+        parsed.parsed_record.ai_credits_used,
+        parsed.parsed_record.ai_adoption_phase.phase as ai_adoption_phase,
+        parsed.parsed_record.ai_adoption_phase.phase_number as ai_adoption_phase_number,
+        parsed.parsed_record.totals_by_ide,
+        parsed.parsed_record.totals_by_feature,
+        parsed.parsed_record.totals_by_language_feature,
+        parsed.parsed_record.totals_by_language_model,
+        parsed.parsed_record.totals_by_model_feature,
+        parsed.parsed_record.totals_by_cli,
+        parsed._load_id,
+        parsed._loaded_at
+    from parsed
 
 )
 

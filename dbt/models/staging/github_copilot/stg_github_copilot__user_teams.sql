@@ -1,10 +1,21 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['scope_type', 'scope_name', 'day'],
+        on_schema_change='sync_all_columns',
+    )
+}}
+
 -- user-teams-1-day: one row per scope, day, user and team (teams with fewer than 5 seated users
--- are left out by GitHub).
+-- are left out by GitHub). An incremental table like stg_github_copilot__usage_users: a daily
+-- build parses only new and re-pulled days.
 with
 
 source as (
 
     select * from {{ source('github_copilot', 'copilot_user_teams') }}
+    {{ incremental_raw_day_filter(source('github_copilot', 'copilot_user_teams')) }}
 
 ),
 
@@ -15,19 +26,29 @@ deduped as (
 
 ),
 
+parsed as (
+
+    select
+        *,
+        {{ parse_json('record', {'user_login': 'VARCHAR', 'slug': 'VARCHAR', 'team_slug': 'VARCHAR'}) }}
+            as parsed_record
+    from deduped
+
+),
+
 final as (
 
     select
-        scope_type,
-        scope_name,
-        day,
-        user_id,
-        team_id,
-        {{ json_varchar('record', '$.user_login') }} as user_login,
-        coalesce({{ json_varchar('record', '$.slug') }}, {{ json_varchar('record', '$.team_slug') }}) as team_slug,
-        _load_id,
-        _loaded_at
-    from deduped
+        parsed.scope_type,
+        parsed.scope_name,
+        parsed.day,
+        parsed.user_id,
+        parsed.team_id,
+        parsed.parsed_record.user_login,
+        parsed._load_id,
+        parsed._loaded_at,
+        coalesce(parsed.parsed_record.slug, parsed.parsed_record.team_slug) as team_slug
+    from parsed
 
 )
 
