@@ -34,3 +34,13 @@
         {{ login_col }}
     {%- endif -%}
 {%- endmacro %}
+
+{#- A member counts for a breakdown value (IDE, feature, language, model) that day when the
+    entry shows any activity: prompts (where the breakdown has them), generations, acceptances or
+    added lines. -#}
+{% macro has_breakdown_activity(with_interactions=true) -%}
+    (
+        {%- if with_interactions %}coalesce(user_initiated_interactions, 0) + {% endif -%}
+        coalesce(code_generations, 0) + coalesce(code_acceptances, 0) + coalesce(loc_added, 0) > 0
+    )
+{%- endmacro %}

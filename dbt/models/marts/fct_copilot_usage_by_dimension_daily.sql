@@ -180,9 +180,7 @@ user_values as (
         ide as dimension_value,
         user_id
     from user_ides
-    where
-        coalesce(user_initiated_interactions, 0) + coalesce(code_generations, 0)
-        + coalesce(code_acceptances, 0) + coalesce(loc_added, 0) > 0
+    where {{ has_breakdown_activity() }}
 
     union all
 
@@ -194,9 +192,7 @@ user_values as (
         feature as dimension_value,
         user_id
     from user_features
-    where
-        coalesce(user_initiated_interactions, 0) + coalesce(code_generations, 0)
-        + coalesce(code_acceptances, 0) + coalesce(loc_added, 0) > 0
+    where {{ has_breakdown_activity() }}
 
     union all
 
@@ -208,7 +204,7 @@ user_values as (
         language as dimension_value,
         user_id
     from user_language_features
-    where coalesce(code_generations, 0) + coalesce(code_acceptances, 0) + coalesce(loc_added, 0) > 0
+    where {{ has_breakdown_activity(with_interactions=false) }}
 
     union all
 
@@ -220,9 +216,7 @@ user_values as (
         model as dimension_value,
         user_id
     from user_model_features
-    where
-        coalesce(user_initiated_interactions, 0) + coalesce(code_generations, 0)
-        + coalesce(code_acceptances, 0) + coalesce(loc_added, 0) > 0
+    where {{ has_breakdown_activity() }}
 
 ),
 
