@@ -283,6 +283,23 @@ def test_a_line_holding_a_nul_byte_is_quarantined_not_cut_short(con, root):
 
 
 # --- keys per report -----------------------------------------------------------------------------
+def test_repo_key_is_the_first_usable_candidate(con, root):
+    records = [
+        {"day": "2026-10-05", "repository_id": None, "repo_id": 7.5, "repository": {"id": 42}, "name": "x"},
+        {"day": "2026-10-05", "repository_id": {"a": 1}, "repository_full_name": "octo/api", "id": 9},
+        {"day": "2026-10-05", "repository_name": "", "name": "octo/other"},
+        {"day": "2026-10-05", "repository_id": 1.5, "name": ["x"]},
+    ]
+    land(root, {"part-0001.ndjson": ndjson(*records)}, report="repos-1-day")
+    result = loader.load_partition(con, ORG, "repos-1-day", DAY, root, "load-1")
+    assert rows(con, "select repo_key, _line from raw.copilot_repos order by _line") == [("42", 1), ("9", 2)]
+    assert (result.records, result.quarantined) == (2, 2)
+    assert [(line, reason) for _, line, reason, _ in quarantine(con)] == [
+        (3, "missing repository id or name"),  # an empty name is not a key
+        (4, "missing repository id or name"),
+    ]
+
+
 @pytest.mark.parametrize(
     "report, scope, records, query, expected",
     [

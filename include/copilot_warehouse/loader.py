@@ -266,6 +266,7 @@ def _spec(report: str, day: date) -> _ReportSpec:
 
     reasons: list[tuple[str, str]] = []
     key_exprs: list[tuple[str, str]] = []
+    checks: list[tuple[str, str]] = []
     is_28 = report.endswith("-28-day")
     for column in ("user_id", "team_id"):
         if column in keys or (report == "users-28-day" and column == "user_id"):
@@ -273,13 +274,16 @@ def _spec(report: str, day: date) -> _ReportSpec:
             if column in keys:
                 key_exprs.append((column, as_bigint("$." + column)))
     if "repo_key" in keys:
-        candidates = [
-            f"case when json_type({x(p)}) in ('UBIGINT', 'BIGINT', 'VARCHAR') then {x(p)} ->> '$' end"
-            for p in REPO_KEY_PATHS
-        ]
-        expr = f"nullif(coalesce({', '.join(candidates)}), '')"
-        reasons.append((f"{expr} is null", "'missing repository id or name'"))
-        key_exprs.append(("repo_key", expr))
+        # The first candidate that is an integer or a string, as one list expression computed
+        # once (a coalesce of one CASE per candidate, written out twice, took ~4 ms of planning
+        # per partition).
+        first = len(paths) + 1
+        paths += REPO_KEY_PATHS
+        window = f"_x[{first}:{first + len(REPO_KEY_PATHS) - 1}]"
+        usable = "json_type(v) in ('UBIGINT', 'BIGINT', 'VARCHAR')"
+        checks.append(("_repo_key", f"nullif([v ->> '$' for v in {window} if {usable}][1], '')"))
+        reasons.append(("_repo_key is null", "'missing repository id or name'"))
+        key_exprs.append(("repo_key", "_repo_key"))
     day_expr = f"({x('$.day')} ->> '$')"
     if is_28:
         start = f"try_cast({x('$.report_start_day')} ->> '$' as date)"
@@ -318,20 +322,19 @@ def _spec(report: str, day: date) -> _ReportSpec:
                 f"|| _x[{first - 1} + _bad_sign]::varchar",
             )
         )
-    checks = (
-        (
-            "_bad_type",
-            f"list_position([coalesce(json_type(v), 'NULL') not in ('NULL', {_NUMERIC_TYPES[1:-1]}) "
-            f"for v in {window}], true)",
-        ),
-        (
-            "_bad_sign",
-            f"list_position([coalesce(try_cast(v as double) < 0, false) for v in {window}], true)",
-        ),
-    )
-    return _ReportSpec(
-        table, keys, tuple(paths), tuple(reasons), tuple(key_exprs), checks if COUNTER_FIELDS else ()
-    )
+    if COUNTER_FIELDS:
+        checks += [
+            (
+                "_bad_type",
+                f"list_position([coalesce(json_type(v), 'NULL') not in ('NULL', {_NUMERIC_TYPES[1:-1]}) "
+                f"for v in {window}], true)",
+            ),
+            (
+                "_bad_sign",
+                f"list_position([coalesce(try_cast(v as double) < 0, false) for v in {window}], true)",
+            ),
+        ]
+    return _ReportSpec(table, keys, tuple(paths), tuple(reasons), tuple(key_exprs), tuple(checks))
 
 
 def _source_sql(sources: list[_Source]) -> str:
