@@ -229,6 +229,27 @@ def test_unknown_fields_land_untouched_and_are_recorded_in_schema_keys(con, root
     ) == [('{"x":1}',)]
 
 
+def test_schema_keys_follow_days_loaded_in_any_order(con, root):
+    later, earliest = date(2026, 10, 7), date(2026, 10, 3)
+    land(root, {"part-0001.ndjson": ndjson(user(1, day="2026-10-07", extra=1))}, day=later)
+    loader.load_partition(con, ORG, USERS, later, root, "load-1")
+    land(root, {"part-0001.ndjson": ndjson(user(1), user(2, only_here=True))})
+    loader.load_partition(con, ORG, USERS, DAY, root, "load-2")
+    land(root, {"part-0001.ndjson": ndjson(user(1, day="2026-10-03"))}, day=earliest)
+    loader.load_partition(con, ORG, USERS, earliest, root, "load-3")
+    keys = {
+        k: rest
+        for k, *rest in rows(con, "select key, first_day, last_day, first_load_id from raw.schema_keys")
+    }
+    assert keys["user_id"] == [earliest, later, "load-3"]  # moved back, last day kept
+    assert keys["extra"] == [later, later, "load-1"]  # absent from the other days
+    assert keys["only_here"] == [DAY, DAY, "load-2"]
+    land(root, {"part-0001.ndjson": ndjson(user(1, day="2026-10-08"))}, day=date(2026, 10, 8))
+    loader.load_partition(con, ORG, USERS, date(2026, 10, 8), root, "load-4")
+    last = dict(rows(con, "select key, last_day from raw.schema_keys"))
+    assert (last["user_id"], last["extra"], last["only_here"]) == (date(2026, 10, 8), later, DAY)
+
+
 def test_missing_optional_fields_are_fine(con, root):
     land(root, {"part-0001.ndjson": ndjson({"user_id": 5})})
     assert loader.load_partition(con, ORG, USERS, DAY, root, "load-1").records == 1

@@ -30,7 +30,7 @@ import re
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -163,7 +163,10 @@ class _Source:
 
 
 def _prepare_sources(
-    con: Any, files: list[tuple[str, Path]], tmpdir: Path, sanitize: frozenset[Path] = frozenset()
+    con: Any,
+    files: list[tuple[str, Path]],
+    tmpdir: Callable[[], Path],
+    sanitize: frozenset[Path] = frozenset(),
 ) -> list[_Source]:
     """Decide how each part is read.
 
@@ -196,7 +199,7 @@ def _prepare_sources(
         sql = _lines_sql(path)
         lines, has_nul = _scan(path)
         if path in sanitize or has_nul:
-            clean = tmpdir / f"clean-{index:04d}.ndjson"
+            clean = tmpdir() / f"clean-{index:04d}.ndjson"
             pre = _blank_bad_lines(path, clean, rel)
             sql = _lines_sql(clean)
         select = f"select {index} as _pidx, {_q(rel)} as _part, row_number() over () as _line, line from "
@@ -571,7 +574,12 @@ def _load_opened(
             started_at=started_at,
         )
         return LoadResult(0, 0, 0, 0, status="no_report")
-    tmpdir = Path(tempfile.mkdtemp(prefix="copilot-load-"))
+    made: list[Path] = []
+
+    def tmpdir() -> Path:  # created only when a part needs a sanitized copy (rarely)
+        if not made:
+            made.append(Path(tempfile.mkdtemp(prefix="copilot-load-")))
+        return made[0]
 
     def write(sources):
         return _write(
@@ -591,7 +599,8 @@ def _load_opened(
         )
         return write(_prepare_sources(con, opened.files, tmpdir, frozenset(p for _, p in opened.files)))
     finally:
-        shutil.rmtree(tmpdir, ignore_errors=True)
+        for path in made:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _write(
@@ -618,9 +627,10 @@ def _write(
     try:
         con.execute(f"delete from {spec.table} where {where}", part_key)
         con.execute(f"delete from raw.quarantine where {where}", part_key)
-        inserted = 0
+        inserted = quarantined = 0
         if source_sql:
-            con.execute(
+            inserted = _count(
+                con,
                 f"""
                 insert into {spec.table}
                     (scope_type, scope_name, report, day{key_cols},
@@ -632,7 +642,6 @@ def _write(
                 """,
                 (*part_key, load_id),
             )
-            inserted = _scalar(con, f"select count(*) from {spec.table} where {where}", part_key)
         # Second pass, only when some lines were not inserted (bad or blank): those lines alone
         # are parsed again (an anti-join on their position).
         known = [src.lines for src in sources if src.sql]
@@ -642,7 +651,8 @@ def _write(
                 anti join (select _part, _line from {spec.table} where {where}) t
                     on s._part = t._part and s._line = t._line
             """
-            con.execute(
+            quarantined += _count(
+                con,
                 f"""
                 insert into raw.quarantine
                     (load_id, scope_type, scope_name, report, day, _part, _line, reason,
@@ -663,7 +673,7 @@ def _write(
                 """,
                 [(load_id, *part_key, *row) for row in pre_quarantine],
             )
-        quarantined = _scalar(con, f"select count(*) from raw.quarantine where {where}", part_key)
+            quarantined += len(pre_quarantine)
         duplicates = _dedupe(con, spec, where, part_key)
         records = inserted - duplicates
         _update_schema_keys(con, spec.table, where, part_key, report, day, load_id)
@@ -693,15 +703,17 @@ def _write(
     return LoadResult(records, quarantined, duplicates, len(opened.files))
 
 
-def _scalar(con: Any, sql: str, params: tuple = ()) -> Any:
+def _count(con: Any, sql: str, params: tuple = ()) -> int:
+    """Rows an insert or delete statement wrote (DuckDB returns the count as its result)."""
     rows = con.execute(sql, params).fetchall()
-    return rows[0][0] if rows else None
+    return int(rows[0][0]) if rows else 0
 
 
 def _dedupe(con: Any, spec: _ReportSpec, where: str, part_key: tuple) -> int:
     """Delete records repeated on the table key, keeping the first (part order, line order)."""
     key = ", ".join(spec.key_columns) or "report"
-    dup = con.execute(
+    return _count(
+        con,
         f"""
         delete from {spec.table} where rowid in (
             select rowid from {spec.table}
@@ -710,26 +722,57 @@ def _dedupe(con: Any, spec: _ReportSpec, where: str, part_key: tuple) -> int:
         )
         """,
         part_key,
-    ).fetchall()
-    return int(dup[0][0]) if dup else 0
+    )
 
 
 def _update_schema_keys(
     con: Any, table: str, where: str, part_key: tuple, report: str, day: date, load_id: str
 ) -> None:
-    con.execute(
-        f"""
-        insert into raw.schema_keys (report, key, first_day, last_day, first_load_id)
-        select distinct ?, k, ?, ?, ?
-        from (select unnest(json_keys(record)) as k from {table} where {where})
-        on conflict (report, key) do update set
-            first_load_id = case when excluded.first_day < first_day
-                                 then excluded.first_load_id else first_load_id end,
-            first_day = least(first_day, excluded.first_day),
-            last_day = greatest(last_day, excluded.last_day)
-        """,
-        (report, day, day, load_id, *part_key),
-    )
+    """Record the partition's top-level keys in ``raw.schema_keys`` (first and last day seen).
+
+    The partition's distinct key lists (records share a handful of shapes) are compared with the
+    report's rows in ``raw.schema_keys``; only keys that are new or move their first or last day
+    are written, with plain inserts and updates. (An upsert of every record's keys
+    cost ~5 ms per partition, most of a small partition's load.)
+    """
+    keys: set[str] = set()
+    for (names,) in con.execute(
+        f"select distinct json_keys(record) from {table} where {where}", part_key
+    ).fetchall():
+        keys.update(names or ())
+    seen = {
+        key: (first, last)
+        for key, first, last in con.execute(
+            "select key, first_day, last_day from raw.schema_keys where report = ?", (report,)
+        ).fetchall()
+    }
+    new = sorted(key for key in keys if key not in seen)
+    earlier = sorted(key for key in keys if key in seen and day < seen[key][0])
+    later = sorted(key for key in keys if key in seen and day > seen[key][1])
+    if new:
+        con.execute(
+            "insert into raw.schema_keys (report, key, first_day, last_day, first_load_id) "
+            "select ?, unnest(?::varchar[]), ?, ?, ?",
+            (report, new, day, day, load_id),
+        )
+    if earlier:
+        con.execute(
+            "update raw.schema_keys set first_day = ?, first_load_id = ? "
+            "where report = ? and list_contains(?::varchar[], key)",
+            (day, load_id, report, earlier),
+        )
+    if later:
+        if any(last < day and key not in keys for key, (_, last) in seen.items()):
+            con.execute(
+                "update raw.schema_keys set last_day = ? "
+                "where report = ? and list_contains(?::varchar[], key)",
+                (day, report, later),
+            )
+        else:  # every key last seen before this day is in the partition: a cheaper predicate
+            con.execute(
+                "update raw.schema_keys set last_day = ? where report = ? and last_day < ?",
+                (day, report, day),
+            )
 
 
 def _log(
