@@ -533,6 +533,28 @@ def test_memory_is_capped_while_loading_and_restored_after(con, root, monkeypatc
     assert rows(con, "select current_setting('memory_limit')")[0][0] == before
 
 
+@pytest.mark.parametrize(
+    "before, during",
+    [
+        pytest.param(None, "244.1 MiB", id="raised while loading"),
+        pytest.param("100MB", "244.1 MiB", id="a lower setting is raised too"),
+        pytest.param("1GB", "953.6 MiB", id="a higher setting of the caller is kept"),
+    ],
+)
+def test_bulk_load_checkpoints_less_often_and_restores_the_setting(con, root, before, during):
+    if before:
+        con.execute(f"set checkpoint_threshold = '{before}'")
+    shown = rows(con, "select current_setting('checkpoint_threshold')")[0][0]
+    land(root, {"part-0001.ndjson": ndjson(user(1))})
+    with loader.bulk_load(con):
+        assert rows(con, "select current_setting('checkpoint_threshold')")[0][0] == during
+        loader.load_partition(con, ORG, USERS, DAY, root, "load-1")
+    assert rows(con, "select current_setting('checkpoint_threshold')")[0][0] == shown
+    with pytest.raises(RuntimeError, match="stop"), loader.bulk_load(con):
+        raise RuntimeError("stop")
+    assert rows(con, "select current_setting('checkpoint_threshold')")[0][0] == shown
+
+
 # --- seats and billing ---------------------------------------------------------------------------
 SEATS = [
     {"assignee": {"id": 1, "login": "a"}, "plan_type": "business", "created_at": "2026-01-01T00:00:00Z"},

@@ -315,8 +315,9 @@ def load_receipts(
     summary = _new_summary(load_id)
     con = warehouse.connect(warehouse_path, lock_timeout=lock_timeout)
     try:
-        for r in receipts:
-            _load_one(con, r, landing_root, summary)
+        with loader.bulk_load(con):
+            for r in receipts:
+                _load_one(con, r, landing_root, summary)
     finally:
         con.close()
     return _finish(summary)
@@ -512,14 +513,15 @@ def run_range(
     try:
         con = warehouse.connect(warehouse_path, lock_timeout=300.0)
         try:
-            while (item := landed.get()) is not done:
-                if isinstance(item, BaseException):
-                    failure = failure or item
-                    continue
-                receipts.append(item)
-                t0 = time.perf_counter()
-                _load_one(con, item, landing_root, summary)
-                load_seconds += time.perf_counter() - t0
+            with loader.bulk_load(con):
+                while (item := landed.get()) is not done:
+                    if isinstance(item, BaseException):
+                        failure = failure or item
+                        continue
+                    receipts.append(item)
+                    t0 = time.perf_counter()
+                    _load_one(con, item, landing_root, summary)
+                    load_seconds += time.perf_counter() - t0
         finally:
             con.close()
     finally:

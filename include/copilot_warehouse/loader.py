@@ -53,6 +53,7 @@ MAX_LINE_BYTES = 16 * 1024 * 1024  # 10 MB user lines are known; larger fails th
 ENV_MEMORY_LIMIT = "COPILOT_LOADER_MEMORY_LIMIT"  # DuckDB memory_limit while loading ('' = none)
 DEFAULT_MEMORY_LIMIT = "1GB"
 CAP_FROM_BYTES = 64 * 1024 * 1024  # partitions smaller than this load without touching the limit
+BULK_CHECKPOINT_THRESHOLD = "256MB"  # DuckDB checkpoint_threshold while loading many partitions
 
 # Top-level counters that must be non-negative numbers when present (null or absent is fine).
 COUNTER_FIELDS: tuple[str, ...] = (
@@ -501,31 +502,60 @@ def _memory_cap(con: Any, nbytes: int) -> Iterator[None]:
     try:
         yield
     finally:
-        con.execute(_restore_memory_limit(current))
+        con.execute(_restore_setting("memory_limit", current))
+
+
+@contextlib.contextmanager
+def bulk_load(con: Any) -> Iterator[None]:
+    """Let DuckDB checkpoint less often while one connection loads many partitions.
+
+    By default DuckDB checkpoints whenever its write-ahead log passes 16 MB, i.e. every dozen
+    small partitions, and each checkpoint rewrites the tables' open row groups: over a year of
+    daily partitions that was a third of the load time. Raised to ``BULK_CHECKPOINT_THRESHOLD``
+    (unless the caller set it higher) for the duration, then restored. Each partition is still
+    committed on its own (the log is synced at every commit); only the checkpoints are fewer.
+    """
+    try:
+        current = con.execute("select current_setting('checkpoint_threshold')").fetchall()[0][0]
+    except Exception:  # noqa: BLE001 - a connection without the setting: load as it is
+        current = None
+    target, current_bytes = _bytes(BULK_CHECKPOINT_THRESHOLD), _bytes(current) if current else None
+    if target is None or current_bytes is None or current_bytes >= target:
+        yield
+        return
+    con.execute(f"set checkpoint_threshold = {_q(BULK_CHECKPOINT_THRESHOLD)}")
+    restore = _restore_setting("checkpoint_threshold", current)
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(Exception):  # keep the error that stopped the load
+            con.execute(restore)
+        raise
+    con.execute(restore)
 
 
 @functools.cache
-def _default_memory_limit() -> str:
+def _default_setting(name: str) -> str:
     import duckdb
 
     con = duckdb.connect()
     try:
-        return con.execute("select current_setting('memory_limit')").fetchall()[0][0]
+        return con.execute(f"select current_setting({_q(name)})").fetchall()[0][0]
     finally:
         con.close()
 
 
-def _restore_memory_limit(shown: str) -> str:
-    """SQL that restores a ``memory_limit`` read back as text (``'18.8 GiB'``).
+def _restore_setting(name: str, shown: str) -> str:
+    """SQL that restores a size setting read back as text (``'18.8 GiB'``).
 
-    DuckDB shows the limit truncated to one decimal, so setting the shown text back would lower
+    DuckDB shows sizes truncated to one decimal, so setting the shown text back would lower
     it a little on every load: the default is restored with ``reset``, another value with half a
     unit added (``'18.85 GiB'`` shows as ``'18.8 GiB'`` again).
     """
-    if shown == _default_memory_limit():
-        return "reset memory_limit"
+    if shown == _default_setting(name):
+        return f"reset {name}"
     match = re.fullmatch(r"\s*([0-9]+\.[0-9]+)\s*([A-Za-z]+)\s*", shown)
-    return f"set memory_limit = {_q(f'{match.group(1)}5 {match.group(2)}' if match else shown)}"
+    return f"set {name} = {_q(f'{match.group(1)}5 {match.group(2)}' if match else shown)}"
 
 
 def _brief(exc: BaseException) -> str:
