@@ -740,8 +740,18 @@ def _count(con: Any, sql: str, params: tuple = ()) -> int:
 
 
 def _dedupe(con: Any, spec: _ReportSpec, where: str, part_key: tuple) -> int:
-    """Delete records repeated on the table key, keeping the first (part order, line order)."""
+    """Delete records repeated on the table key, keeping the first (part order, line order).
+
+    A grouped count finds whether any key repeats first: most partitions have no duplicates,
+    and the check costs half of the windowed delete.
+    """
     key = ", ".join(spec.key_columns) or "report"
+    repeated = con.execute(
+        f"select count(*) from (select 1 from {spec.table} where {where} group by {key} having count(*) > 1)",
+        part_key,
+    ).fetchall()
+    if not repeated or not repeated[0][0]:
+        return 0
     return _count(
         con,
         f"""
