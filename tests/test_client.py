@@ -379,6 +379,17 @@ def test_download_link_expiry_is_not_retried(client, rsps, sleeps, tmp_path, sta
     assert "copilot-reports.github.com" in str(info.value)
 
 
+def test_download_host_rate_limit_waits_and_retries_instead_of_calling_the_link_expired(
+    client, rsps, sleeps, tmp_path
+):
+    rsps.get(SIGNED_BASE, status=403, json={"message": "You have exceeded a secondary rate limit."})
+    rsps.get(SIGNED_BASE, body=NDJSON)
+    dest = tmp_path / "part-0001.ndjson"
+    assert client.download(SIGNED, dest, scope=ORG, report="users-1-day", day=DAY) == len(NDJSON)
+    assert dest.read_bytes() == NDJSON
+    assert len(rsps.calls) == 2 and len(sleeps) == 1 and client.stats["retries"] == 1
+
+
 def test_download_short_body_is_retried(client, rsps, sleeps, tmp_path):
     rsps.get(SIGNED_BASE, body=NDJSON[:10], headers={"Content-Length": str(len(NDJSON))})
     rsps.get(SIGNED_BASE, body=NDJSON)
@@ -676,6 +687,12 @@ def test_simulator_end_to_end_availability_links_downloads_seats(sim_client, sim
         pytest.param("rate_limit_429", {"match": "users-1-day/2026-11-18$"}, 1, id="429 Retry-After"),
         pytest.param(
             "secondary_rate_limit", {"match": "users-1-day/2026-11-18$"}, 1, id="403 secondary limit"
+        ),
+        pytest.param(
+            "secondary_rate_limit",
+            {"match": "users-1-day/2026-11-18/part-1", "where": "download"},
+            1,
+            id="403 secondary limit on the download host",
         ),
         pytest.param("truncated", {"match": "users-1-day/2026-11-18/part-1"}, 1, id="truncated download"),
         pytest.param(

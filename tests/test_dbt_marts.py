@@ -154,7 +154,11 @@ def test_incremental_build_equals_full_refresh(built):
 
 @pytest.mark.parametrize(
     "model",
-    ["stg_github_copilot__usage_users", "stg_github_copilot__user_teams", "stg_github_copilot__user_ide_totals"],
+    [
+        "stg_github_copilot__usage_users",
+        "stg_github_copilot__user_teams",
+        "stg_github_copilot__user_ide_totals",
+    ],
 )
 def test_incremental_staging_reads_only_new_and_repulled_days(built, model):
     """The per-user staging tables filter their input by a literal first day (pruned by zone maps)."""

@@ -735,7 +735,8 @@ class CopilotClient:
             The number of bytes written.
 
         Raises:
-            LinkExpiredError: the download host answered 403/410 (ask for fresh links).
+            LinkExpiredError: the download host answered 410, or 403 that is not rate limiting
+                (ask for fresh links); a rate-limited 403 or 429 waits and retries like an API call.
             RetriesExhaustedError: transient failures (5xx, resets, short bodies) persisted.
             CopilotApiError: any other failure.
         """
@@ -757,7 +758,7 @@ class CopilotClient:
                 with resp:
                     self.stats.status(resp.status_code)
                     rid = _request_id(resp)
-                    if resp.status_code in (403, 410):
+                    if resp.status_code == 410 or (resp.status_code == 403 and not _is_rate_limited(resp)):
                         error = LinkExpiredError(
                             resp.status_code,
                             scope,
