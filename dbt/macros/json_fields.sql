@@ -64,6 +64,25 @@
     {{ return(structure) }}
 {%- endmacro %}
 
+{#- The `totals_by_*` breakdown arrays of user and scope records and each entry's dimensions. -#}
+{% macro breakdown_arrays() -%}
+    {{ return({
+        'totals_by_ide': ['ide'],
+        'totals_by_feature': ['feature'],
+        'totals_by_language_feature': ['language', 'feature'],
+        'totals_by_language_model': ['language', 'model'],
+        'totals_by_model_feature': ['model', 'feature'],
+    }) }}
+{%- endmacro %}
+
+{#- The breakdown arrays and the CLI object of a parsed record, as typed columns of the same names. -#}
+{% macro breakdown_fields(parsed) -%}
+    {%- for array_key in breakdown_arrays() %}
+    {{ parsed }}.{{ array_key }},
+    {%- endfor %}
+    {{ parsed }}.totals_by_cli
+{%- endmacro %}
+
 {#- Every field user and scope records share: counters, chat modes, the `totals_by_*` breakdown
     arrays (typed lists the `user_*_totals` / `aggregate_*_totals` models explode) and the CLI
     object. `extra` adds the fields of one record kind. -#}
@@ -71,13 +90,7 @@
     {%- set counters = usage_counter_structure() -%}
     {%- set structure = {'organization_id': 'VARCHAR', 'enterprise_id': 'VARCHAR'} -%}
     {%- do structure.update(counters) -%}
-    {%- for array_key, dimensions in {
-        'totals_by_ide': ['ide'],
-        'totals_by_feature': ['feature'],
-        'totals_by_language_feature': ['language', 'feature'],
-        'totals_by_language_model': ['language', 'model'],
-        'totals_by_model_feature': ['model', 'feature'],
-    }.items() -%}
+    {%- for array_key, dimensions in breakdown_arrays().items() -%}
         {%- set entry = {} -%}
         {%- for dimension in dimensions -%}
             {%- do entry.update({dimension: 'VARCHAR'}) -%}

@@ -66,12 +66,7 @@ final as (
         parsed.parsed_record.pull_requests.total_merged as pull_requests_merged,
         parsed.parsed_record.pull_requests.total_created_by_copilot as pull_requests_created_by_copilot,
         parsed.parsed_record.pull_requests.total_reviewed_by_copilot as pull_requests_reviewed_by_copilot,
-        parsed.parsed_record.totals_by_ide,
-        parsed.parsed_record.totals_by_feature,
-        parsed.parsed_record.totals_by_language_feature,
-        parsed.parsed_record.totals_by_language_model,
-        parsed.parsed_record.totals_by_model_feature,
-        parsed.parsed_record.totals_by_cli,
+        {{ breakdown_fields('parsed.parsed_record') }},
         parsed.record,
         parsed._load_id,
         parsed._loaded_at

@@ -72,12 +72,7 @@ final as (
         parsed.parsed_record.ai_credits_used,
         parsed.parsed_record.ai_adoption_phase.phase as ai_adoption_phase,
         parsed.parsed_record.ai_adoption_phase.phase_number as ai_adoption_phase_number,
-        parsed.parsed_record.totals_by_ide,
-        parsed.parsed_record.totals_by_feature,
-        parsed.parsed_record.totals_by_language_feature,
-        parsed.parsed_record.totals_by_language_model,
-        parsed.parsed_record.totals_by_model_feature,
-        parsed.parsed_record.totals_by_cli,
+        {{ breakdown_fields('parsed.parsed_record') }},
         parsed._load_id,
         parsed._loaded_at
     from parsed
