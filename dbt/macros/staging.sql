@@ -26,7 +26,7 @@ with
 records as (
 
     select * from {{ ref(base_model) }}
-    {{ incremental_raw_day_filter(ref(base_model)) }}
+    {{ incremental_day_filter(ref(base_model)) }}
 
 ),
 

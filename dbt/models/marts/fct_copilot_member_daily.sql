@@ -18,11 +18,7 @@ member_days as (
 
 changes as (
 
-    select
-        day,
-        max(_loaded_at) as last_loaded_at
-    from member_days
-    group by day
+    {{ days_loaded(['member_days']) }}
 
 ),
 

@@ -19,11 +19,7 @@ team_members as (
 
 changes as (
 
-    select
-        day,
-        max(_loaded_at) as last_loaded_at
-    from team_members
-    group by day
+    {{ days_loaded(['team_members']) }}
 
 ),
 

@@ -26,19 +26,7 @@ member_days as (
 
 changes as (
 
-    select
-        day,
-        max(_loaded_at) as last_loaded_at
-    from team_members
-    group by day
-
-    union all
-
-    select
-        day,
-        max(_loaded_at) as last_loaded_at
-    from member_days
-    group by day
+    {{ days_loaded(['team_members', 'member_days']) }}
 
 ),
 

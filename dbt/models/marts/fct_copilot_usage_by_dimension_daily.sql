@@ -76,28 +76,8 @@ legacy_completions as (
 
 changes as (
 
-    select
-        day,
-        max(_loaded_at) as last_loaded_at
-    from aggregates
-    group by day
-
-    union all
-
-    select
-        day,
-        max(_loaded_at) as last_loaded_at
-    from legacy_completions
-    group by day
-
-    union all
-
     -- per-user breakdowns feed active_users: a re-pull of users-1-day alone also counts
-    select
-        day,
-        max(_loaded_at) as last_loaded_at
-    from user_features
-    group by day
+    {{ days_loaded(['aggregates', 'legacy_completions', 'user_features']) }}
 
 ),
 

@@ -25,19 +25,7 @@ member_days as (
 changes as (
 
     -- per-user records feed active_members: a re-pull of users-1-day alone also counts
-    select
-        day,
-        max(_loaded_at) as last_loaded_at
-    from usage_days
-    group by day
-
-    union all
-
-    select
-        day,
-        max(_loaded_at) as last_loaded_at
-    from member_days
-    group by day
+    {{ days_loaded(['usage_days', 'member_days']) }}
 
 ),
 

@@ -16,7 +16,7 @@ with
 source as (
 
     select * from {{ source('github_copilot', 'copilot_usage_users') }}
-    {{ incremental_raw_day_filter(source('github_copilot', 'copilot_usage_users')) }}
+    {{ incremental_day_filter(source('github_copilot', 'copilot_usage_users')) }}
 
 ),
 

@@ -14,7 +14,7 @@ with
 records as (
 
     select * from {{ ref('stg_github_copilot__usage_users') }}
-    {{ incremental_raw_day_filter(ref('stg_github_copilot__usage_users')) }}
+    {{ incremental_day_filter(ref('stg_github_copilot__usage_users')) }}
 
 ),
 

@@ -15,7 +15,7 @@ with
 source as (
 
     select * from {{ source('github_copilot', 'copilot_user_teams') }}
-    {{ incremental_raw_day_filter(source('github_copilot', 'copilot_user_teams')) }}
+    {{ incremental_day_filter(source('github_copilot', 'copilot_user_teams')) }}
 
 ),
 
