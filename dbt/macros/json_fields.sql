@@ -56,8 +56,6 @@
         'user_initiated_interaction_count', 'code_generation_activity_count',
         'code_acceptance_activity_count', 'loc_suggested_to_add_sum', 'loc_suggested_to_delete_sum',
         'loc_added_sum', 'loc_deleted_sum',
-        'chat_panel_agent_mode', 'chat_panel_ask_mode', 'chat_panel_custom_mode',
-        'chat_panel_edit_mode', 'chat_panel_plan_mode', 'chat_panel_unknown_mode',
     ] -%}
         {%- do structure.update({key: 'BIGINT'}) -%}
     {%- endfor -%}
@@ -90,6 +88,9 @@
     {%- set counters = usage_counter_structure() -%}
     {%- set structure = {'organization_id': 'VARCHAR', 'enterprise_id': 'VARCHAR'} -%}
     {%- do structure.update(counters) -%}
+    {%- for column in chat_mode_keys() -%}
+        {%- do structure.update({column: 'BIGINT'}) -%}
+    {%- endfor -%}
     {%- for array_key, dimensions in breakdown_arrays().items() -%}
         {%- set entry = {} -%}
         {%- for dimension in dimensions -%}
@@ -122,13 +123,16 @@
     {{ parsed }}.loc_deleted_sum as loc_deleted
 {%- endmacro %}
 
+{#- Chat panel prompts per mode, as GitHub names them (same name in the staged columns). -#}
+{% macro chat_mode_keys() -%}
+    {{ return(['chat_panel_agent_mode', 'chat_panel_ask_mode', 'chat_panel_custom_mode',
+               'chat_panel_edit_mode', 'chat_panel_plan_mode', 'chat_panel_unknown_mode']) }}
+{%- endmacro %}
+
 {% macro chat_mode_fields(parsed) -%}
-    {{ parsed }}.chat_panel_agent_mode as chat_panel_agent_mode,
-    {{ parsed }}.chat_panel_ask_mode as chat_panel_ask_mode,
-    {{ parsed }}.chat_panel_custom_mode as chat_panel_custom_mode,
-    {{ parsed }}.chat_panel_edit_mode as chat_panel_edit_mode,
-    {{ parsed }}.chat_panel_plan_mode as chat_panel_plan_mode,
-    {{ parsed }}.chat_panel_unknown_mode as chat_panel_unknown_mode
+    {%- for column in chat_mode_keys() %}
+    {{ parsed }}.{{ column }}{% if not loop.last %},{% endif %}
+    {%- endfor %}
 {%- endmacro %}
 
 {#- The CLI object of a parsed record as columns (null when the record has no CLI use). -#}
