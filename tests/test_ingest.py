@@ -283,6 +283,26 @@ def _locked_load(receipts, db, landing_root):
     raise AssertionError(f"expected the lock error, got rc={done.returncode}: {done.stderr[-500:]}")
 
 
+def test_run_range_error_names_the_failed_load_and_the_scope_that_could_not_be_fetched(
+    simulator, client, paths, monkeypatch
+):
+    landing_root, db = paths
+    ghost = Scope("organization", "ghost-org")  # every call is a 404
+    real_load = ingest.loader.load_partition
+
+    def load(con, scope, report, day, *args, **kwargs):
+        if report == "users-1-day" and str(day) == str(DAYS[0]):
+            raise ingest.loader.LoadError(f"{scope.label} {report} {day}: planted load failure")
+        return real_load(con, scope, report, day, *args, **kwargs)
+
+    monkeypatch.setattr(ingest.loader, "load_partition", load)
+    with pytest.raises(ingest.IngestError) as info:
+        ingest.run_range(client, [ghost, ORG], DAYS, landing_root, db)
+    message = str(info.value)
+    assert "planted load failure" in message
+    assert "organization:ghost-org: all" in message and "HTTP 404" in message
+
+
 def test_run_range_reports_a_scope_whose_every_call_failed_and_loads_the_others(simulator, client, paths):
     landing_root, db = paths
     ghost = Scope("organization", "ghost-org")  # unknown to the simulator: every call is a 404

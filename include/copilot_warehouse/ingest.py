@@ -448,16 +448,19 @@ def run_range(
     reports: Iterable[str] | None = None,
     snapshot_day: date | str | None = None,
     latest_28_day: bool = False,
+    lock_timeout: float = 300.0,
 ) -> dict[str, Any]:
     """Fetch every scope's days into the landing zone and load them (one writer), overlapped.
 
     A fetch thread lands partitions (network only) while this thread loads each one as soon as
-    it is landed, so a backfill takes about as long as the slower of the two, not their sum.
+    it is landed, so a backfill takes about as long as the slower of the two, not their sum; the
+    warehouse is therefore held open (its write lock taken) for the whole run.
     A scope whose every call failed is reported in the summary's ``errors`` and the others go on.
 
     Args:
         snapshot_day: also land and load the seats/billing snapshot for this day.
         latest_28_day: also fetch the ``*-28-day/latest`` reports.
+        lock_timeout: seconds to wait for the warehouse's write lock.
 
     Returns:
         The :func:`load_receipts` summary plus ``receipts`` (count per status), ``fetch_seconds``
@@ -474,9 +477,10 @@ def run_range(
     stop = threading.Event()
     done = object()
     fetch_errors: list[str] = []
-    fetch_seconds: list[float] = []
+    fetch_seconds = 0.0
 
     def fetch_all() -> None:
+        nonlocal fetch_seconds
         try:
             for scope in scope_list:
                 scope_receipts = []
@@ -501,7 +505,7 @@ def run_range(
         except BaseException as exc:  # handed to the loading thread, raised there
             landed.put(exc)
         finally:
-            fetch_seconds.append(time.perf_counter() - started)
+            fetch_seconds = time.perf_counter() - started
             landed.put(done)
 
     fetcher = threading.Thread(target=fetch_all, name="copilot-fetch", daemon=True)
@@ -511,7 +515,7 @@ def run_range(
     failure: BaseException | None = None
     load_seconds = 0.0
     try:
-        con = warehouse.connect(warehouse_path, lock_timeout=300.0)
+        con = warehouse.connect(warehouse_path, lock_timeout=lock_timeout)
         try:
             with loader.bulk_load(con):
                 while (item := landed.get()) is not done:
@@ -534,12 +538,14 @@ def run_range(
         by_status[r["status"]] = by_status.get(r["status"], 0) + 1
     try:
         summary = _finish(summary)
-    except IngestError:
-        summary["errors"] = fetch_errors + summary["errors"]
-        raise
+    except IngestError as exc:
+        if not fetch_errors:
+            raise
+        # the scopes that could not be fetched at all belong in the same message
+        raise IngestError(f"{exc} | also: " + " | ".join(fetch_errors)[:1000]) from None
     summary["receipts"] = by_status
     summary["errors"] = fetch_errors + summary["errors"]
-    summary["fetch_seconds"] = round(fetch_seconds[0] if fetch_seconds else 0.0, 3)
+    summary["fetch_seconds"] = round(fetch_seconds, 3)
     summary["load_seconds"] = round(load_seconds, 3)
     summary["seconds"] = round(time.perf_counter() - started, 3)
     summary["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
