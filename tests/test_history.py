@@ -351,6 +351,24 @@ def test_a_day_that_disagrees_with_the_28_day_report_is_fetched_again_next_run(d
     assert (OTHER_ORG, DISAGREE_DAY) in found
 
 
+def test_a_partition_skipped_on_purpose_is_not_a_gap_even_when_the_28_day_report_has_its_day(
+    db, tmp_path
+):
+    from copilot_warehouse import loader, warehouse
+
+    day = next(d for d, s in completeness(db, ORG).items() if s == "ok" and d in NEW_DAYS)
+    copy = tmp_path / "warehouse.duckdb"
+    copy.write_bytes(Path(db).read_bytes())
+    con = warehouse.connect(copy)
+    con.execute(
+        "delete from raw.copilot_usage_aggregate where scope_name = ? and day = ?", (ORG.name, day)
+    )
+    loader.record_status(con, ORG, "organization-1-day", day, "skipped", None, "not asked for", "test")
+    con.close()
+    found = gaps.find_gaps(copy, [ORG], CONFIG.end_day + timedelta(days=3))
+    assert not [g for g in found if (g.report, g.day) == ("organization-1-day", day)], found
+
+
 # --- enterprises -------------------------------------------------------------------------------
 def test_an_enterprise_counts_a_member_of_two_orgs_once_in_the_marts(built, db):
     dataset = built["dataset"]

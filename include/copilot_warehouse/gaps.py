@@ -80,10 +80,12 @@ def _latest_states(con, scope: config.Scope, first: date, last: date) -> dict[tu
 _COMPARED_COUNTERS = ("code_generation_activity_count", "code_acceptance_activity_count")
 
 
-def _checked_against_28_day(
-    con, scope: config.Scope, first: date, last: date, states: dict[tuple[str, date], str]
-) -> list[Gap]:
-    """Gaps the latest 28-day report reveals: days never loaded, and loaded days that disagree."""
+def _checked_against_28_day(con, scope: config.Scope, first: date, last: date) -> list[Gap]:
+    """Loaded days whose aggregate counters disagree with the latest 28-day report.
+
+    (Days of the 28-day report never loaded need no check here: inside the fetched range every
+    day without a ``loaded`` status is already a gap candidate.)
+    """
     aggregate_28 = config.LATEST_28_DAY_REPORTS[scope.type][0]
     aggregate_1 = config.DAILY_REPORTS[scope.type][0]
     counters = ", ".join(f"'{c}'" for c in _COMPARED_COUNTERS)
@@ -104,30 +106,21 @@ def _checked_against_28_day(
             where scope_type = ? and scope_name = ? and report = ?
             group by day
         )
-        select
-            expected.day,
-            landed.day is null as is_missing,
-            coalesce(bool_or(
-                try_cast(expected.totals ->> c as double)
-                is distinct from try_cast(landed.record ->> c as double)
-            ), false) as disagrees
+        select expected.day
         from expected
-        left join landed on landed.day = expected.day
+        inner join landed on landed.day = expected.day
         cross join unnest([{counters}]) as u(c)
         where expected.day between ? and ?
-        group by all
+        group by expected.day
+        having bool_or(
+            try_cast(expected.totals ->> c as double)
+            is distinct from try_cast(landed.record ->> c as double)
+        )
         """,
         [scope.type, scope.name, aggregate_28, scope.type, scope.name, aggregate_1, first, last],
     ).fetchall()
-    gaps: list[Gap] = []
-    for day, is_missing, disagrees in rows:
-        for report in config.DAILY_REPORTS[scope.type]:
-            status = states.get((report, day))
-            if is_missing and status != "loaded":
-                gaps.append(Gap(scope, report, day, status if status in GAP_STATUSES else "missing"))
-            elif disagrees and not is_missing:
-                gaps.append(Gap(scope, report, day, "disagrees"))
-    return gaps
+    reports = config.DAILY_REPORTS[scope.type]
+    return [Gap(scope, report, day, "disagrees") for (day,) in rows for report in reports]
 
 
 def find_gaps(
@@ -183,7 +176,7 @@ def find_gaps(
                 g
                 # Only inside the days this scope was fetched for: a run never widens the range
                 # the user asked for (newer days are the scheduled window's business).
-                for g in _checked_against_28_day(con, scope, logged_days[0], logged_days[-1], states)
+                for g in _checked_against_28_day(con, scope, logged_days[0], logged_days[-1])
                 if (g.report, g.day) not in known
             }
             keep_days = sorted({g.day for g in candidates}, reverse=True)[: max(max_days, 0)]
