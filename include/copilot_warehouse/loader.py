@@ -311,33 +311,31 @@ def _spec(report: str, day: date) -> _ReportSpec:
     paths += ["$." + name for name in COUNTER_FIELDS]
     names = "[" + ", ".join(_q(name) for name in COUNTER_FIELDS) + "]"
     window = f"_x[{first}:{first + len(COUNTER_FIELDS) - 1}]"
-    if COUNTER_FIELDS:
-        reasons.append(
-            (
-                "_bad_type is not null",
-                f"'counter ' || {names}[_bad_type] || ' is not a number: ' "
-                f"|| left(_x[{first - 1} + _bad_type]::varchar, 100)",
-            )
+    reasons.append(
+        (
+            "_bad_type is not null",
+            f"'counter ' || {names}[_bad_type] || ' is not a number: ' "
+            f"|| left(_x[{first - 1} + _bad_type]::varchar, 100)",
         )
-        reasons.append(
-            (
-                "_bad_sign is not null",
-                f"'counter ' || {names}[_bad_sign] || ' is negative: ' "
-                f"|| _x[{first - 1} + _bad_sign]::varchar",
-            )
+    )
+    reasons.append(
+        (
+            "_bad_sign is not null",
+            f"'counter ' || {names}[_bad_sign] || ' is negative: ' "
+            f"|| _x[{first - 1} + _bad_sign]::varchar",
         )
-    if COUNTER_FIELDS:
-        checks += [
-            (
-                "_bad_type",
-                f"list_position([coalesce(json_type(v), 'NULL') not in ('NULL', {_NUMERIC_TYPES[1:-1]}) "
-                f"for v in {window}], true)",
-            ),
-            (
-                "_bad_sign",
-                f"list_position([coalesce(try_cast(v as double) < 0, false) for v in {window}], true)",
-            ),
-        ]
+    )
+    checks += [
+        (
+            "_bad_type",
+            f"list_position([coalesce(json_type(v), 'NULL') not in ('NULL', {_NUMERIC_TYPES[1:-1]}) "
+            f"for v in {window}], true)",
+        ),
+        (
+            "_bad_sign",
+            f"list_position([coalesce(try_cast(v as double) < 0, false) for v in {window}], true)",
+        ),
+    ]
     return _ReportSpec(table, keys, tuple(paths), tuple(reasons), tuple(key_exprs), tuple(checks))
 
 
@@ -768,7 +766,8 @@ def _dedupe(con: Any, spec: _ReportSpec, where: str, part_key: tuple) -> int:
 def _update_schema_keys(
     con: Any, table: str, where: str, part_key: tuple, report: str, day: date, load_id: str
 ) -> None:
-    """Record the partition's top-level keys in ``raw.schema_keys`` (first and last day seen).
+    """Record the partition's top-level keys in ``raw.schema_keys`` (first and last day ever seen:
+    reloading a partition with fewer keys does not narrow them).
 
     The partition's distinct keys are compared with the report's rows in ``raw.schema_keys``;
     only keys that are new or move their first or last day are written, with plain inserts and
@@ -803,17 +802,10 @@ def _update_schema_keys(
             (day, load_id, report, earlier),
         )
     if later:
-        if any(last < day and key not in keys for key, (_, last) in seen.items()):
-            con.execute(
-                "update raw.schema_keys set last_day = ? "
-                "where report = ? and list_contains(?::varchar[], key)",
-                (day, report, later),
-            )
-        else:  # every key last seen before this day is in the partition: a cheaper predicate
-            con.execute(
-                "update raw.schema_keys set last_day = ? where report = ? and last_day < ?",
-                (day, report, day),
-            )
+        con.execute(
+            "update raw.schema_keys set last_day = ? where report = ? and list_contains(?::varchar[], key)",
+            (day, report, later),
+        )
 
 
 def _log(
