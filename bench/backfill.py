@@ -238,7 +238,8 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         f"simulator: 1 org x {args.users:,} users x {args.days} days ({days[0]}..{days[-1]}), "
         f"{args.parts} parts per report, served from its own process; median of {args.repeat} run(s)",
-        f"download-only: {b_sec:.1f} s, {minimum['report_calls']:,} report calls + {minimum['downloads']:,} "
+        f"download-only: {b_sec:.1f} s (runs {', '.join(format(b['seconds'], '.1f') for b in baseline)}), "
+        f"{minimum['report_calls']:,} report calls + {minimum['downloads']:,} "
         f"downloads = {minimum['total']:,} calls (the minimum), {baseline[0]['bytes'] / 1e6:.0f} MB",
     ]
     if args.set:
@@ -254,7 +255,8 @@ def main(argv: list[str] | None = None) -> int:
             "bytes": baseline[0]["bytes"],
         },
         "minimum_calls": minimum["total"],
-        "targets": {"calls": "= minimum", "time_ratio": TARGET_TIME_RATIO},
+        # the time verdict is judged on the median of the per-pair ratios (pair_ratio_median)
+        "targets": {"calls": "= minimum", "time_ratio": TARGET_TIME_RATIO, "judged_on": "pair_ratio_median"},
     }
     if ranges:
         r_sec = h.median(r["seconds"] for r in ranges)
@@ -283,7 +285,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"(runs fetch {fetch}, load {load})"
             )
         lines += [
-            f"run_range: {r_sec:.1f} s, {calls['report_calls']:,} report calls + "
+            f"run_range: {r_sec:.1f} s (runs {', '.join(format(r['seconds'], '.1f') for r in ranges)}), "
+            f"{calls['report_calls']:,} report calls + "
             f"{calls['downloads']:,} downloads + {calls['other']:,} other = {calls['total']:,} calls; "
             f"peak RSS {ranges[0]['peak_rss_mb']:.0f} MB",
             f"calls vs minimum: {calls['total']:,} vs {minimum['total']:,} "
