@@ -152,20 +152,24 @@ def test_incremental_build_equals_full_refresh(built):
     con.close()
 
 
-@pytest.mark.parametrize(
-    "model",
-    [
-        "stg_github_copilot__usage_users",
-        "stg_github_copilot__user_teams",
-        "stg_github_copilot__user_ide_totals",
-    ],
-)
+INCREMENTAL_STAGING = [
+    "stg_github_copilot__usage_users",
+    "stg_github_copilot__user_teams",
+    *(
+        f"stg_github_copilot__user_{b}_totals"
+        for b in ("ide", "feature", "language_feature", "language_model", "model_feature", "cli")
+    ),
+]
+
+
+@pytest.mark.parametrize("model", INCREMENTAL_STAGING)
 def test_incremental_staging_reads_only_new_and_repulled_days(built, model):
-    """The per-user staging tables filter their input by a literal first day (pruned by zone maps)."""
-    first_day = min(FIRST_LOAD_END - timedelta(days=3), REPULLED_DAY)
+    """The per-user staging tables filter their input by a literal first day (pruned by zone maps):
+    the re-pulled day, loaded after the last build, is older than the trailing re-pull window."""
+    assert FIRST_LOAD_END - timedelta(days=3) > REPULLED_DAY
     staging = built["incremental"].target_path / "compiled/copilot_warehouse/models/staging/github_copilot"
     compiled = (staging / f"{model}.sql").read_text()
-    assert f"where day >= date '{first_day.isoformat()}'" in compiled, compiled
+    assert f"where day >= date '{REPULLED_DAY.isoformat()}'" in compiled, compiled
 
 
 def test_late_repull_of_an_old_day_reaches_the_incremental_marts(db):
