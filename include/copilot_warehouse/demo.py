@@ -307,6 +307,7 @@ def backfill_range(
     warehouse: str | Path | None = None,
     landing_root: str | None = None,
     transform: bool = True,
+    today: date | None = None,
 ) -> dict:
     """Fetch, land and load ``source.start..source.end`` in chunks of days, then transform.
 
@@ -314,6 +315,15 @@ def backfill_range(
     the next chunk downloads in a background thread, so downloads never hold the writer. Every
     partition is replaced in its own transaction: stopping at any point loses nothing already
     loaded, and running again completes the range.
+
+    Args:
+        source: where to fetch from, the scopes and the inclusive range.
+        chunk_days: days fetched and loaded together.
+        warehouse: DuckDB file (default ``config.warehouse_path()``).
+        landing_root: landing zone root (default ``config.landing_path()``).
+        transform: run ``dbt build`` and the report at the end.
+        today: the UTC day of the run (default: now): the seats snapshot day and the reference
+            for GitHub's history window.
 
     Returns:
         ``{"chunks", "partitions", "records", "failed", "no_report", "skipped_scopes", "seconds"}``.
@@ -325,7 +335,7 @@ def backfill_range(
 
     warehouse = str(warehouse or config.warehouse_path())
     landing_root = landing_root or config.landing_path()
-    today = datetime.now(UTC).date()
+    today = today or datetime.now(UTC).date()
     started = time.perf_counter()
     probe = _client_for(source)
     scopes: list[config.Scope] = []

@@ -135,6 +135,22 @@ create table if not exists raw.ingest_log (
     finished_at  timestamptz not null
 );
 
+-- Whether a report is offered for a scope: one row per probe, the latest row per (scope, report)
+-- is its state. A report answering 404 for a scope that is otherwise available (repos-1-day is
+-- newer than the others; not every plan or region has it) is 'unavailable' and is not fetched
+-- day by day; it is probed again at most once per UTC day.
+create table if not exists raw.report_availability (
+    scope_type   varchar not null,
+    scope_name   varchar not null,
+    report       varchar not null,
+    available    boolean not null,
+    http_status  integer,            -- status of the probing call (200, 204, 404, ...)
+    reason       varchar,            -- why it is unavailable (redacted), null when available
+    checked_day  date    not null,   -- UTC day of the probe
+    checked_at   timestamptz not null,
+    load_id      varchar not null
+);
+
 -- Lines that could not be loaded, with the reason and the raw line, never silently dropped.
 create table if not exists raw.quarantine (
     load_id      varchar not null,
