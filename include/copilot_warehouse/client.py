@@ -855,18 +855,29 @@ class CopilotClient:
                 )
             url, params = next_url, None  # the next URL already carries every parameter
 
-    def seats(self, scope: Scope) -> Iterator[dict[str, Any]]:
+    def seats(self, scope: Scope, listing: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
         """``GET {scope}/copilot/billing/seats``: every seat assignment, across all pages.
 
+        Args:
+            scope: the organization or enterprise.
+            listing: if given, receives ``total_seats`` (GitHub's count of billed seats, from the
+                first page; None when absent) and ``pages``.
+
         Yields:
-            Seat objects as GitHub sends them (``assignee``, ``plan_type``, ``last_activity_at``...).
+            Seat objects as GitHub sends them (``assignee``, ``plan_type``, ``last_activity_at``...);
+            ``assignee`` may be null or Team-shaped, which is kept as sent.
         """
         ctx = {"scope": scope, "report": "seats", "what": f"{scope.label} seats"}
         url = self._url(f"{scope.api_prefix}/copilot/billing/seats")
-        for body in self._paged(url, {"per_page": SEATS_PER_PAGE}, ctx):
+        for pages, body in enumerate(self._paged(url, {"per_page": SEATS_PER_PAGE}, ctx), start=1):
             seats = body.get("seats") if isinstance(body, dict) else None
             if not isinstance(seats, list):
                 raise CopilotApiError(200, scope, "seats", None, "the seats response has no seats list")
+            if listing is not None:
+                if pages == 1:
+                    total = body.get("total_seats")
+                    listing["total_seats"] = total if isinstance(total, int) and total >= 0 else None
+                listing["pages"] = pages
             yield from seats
 
     def legacy_metrics(

@@ -220,8 +220,9 @@ def fetch_snapshot(
 ) -> dict[str, Any]:
     """Land today's seats (and, for organizations, billing) as ``<scope>/billing/<day>/``.
 
-    Files: ``billing.json`` (the ``/copilot/billing`` object) and ``seats.ndjson`` (one seat
-    object per line, every page).
+    Files: ``billing.json`` (the ``/copilot/billing`` object), ``seats.ndjson`` (one seat
+    object per line, every page) and ``seats_total.json`` (``{"total_seats", "seat_rows"}``:
+    GitHub's count of billed seats beside the rows the listing held).
 
     Returns:
         A receipt with report ``billing`` (``records`` = seats fetched).
@@ -239,10 +240,13 @@ def fetch_snapshot(
                 except CopilotApiError as exc:  # a metrics-only role may not read billing
                     notes.append(f"billing not fetched: {exc}")
             seats = 0
+            listing: dict[str, Any] = {}
             with open(writer.path(loader.SEATS_FILE), "w", encoding="utf-8") as fh:
-                for seat in client.seats(scope):
+                for seat in client.seats(scope, listing):
                     fh.write(json.dumps(seat, separators=(",", ":")) + "\n")
                     seats += 1
+            totals = {"total_seats": listing.get("total_seats"), "seat_rows": seats}
+            writer.write_bytes(loader.SEAT_TOTALS_FILE, json.dumps(totals).encode())
             manifest = writer.commit(200)
     except CopilotApiError as exc:
         return _receipt(

@@ -48,6 +48,7 @@ SOURCE_LEGACY = "legacy_metrics"
 SNAPSHOT_REPORT = "billing"  # landing folder of the seats/billing snapshots
 BILLING_FILE = "billing.json"
 SEATS_FILE = "seats.ndjson"
+SEAT_TOTALS_FILE = "seats_total.json"
 
 MAX_LINE_BYTES = 16 * 1024 * 1024  # 10 MB user lines are known; larger fails the load, loudly
 ENV_MEMORY_LIMIT = "COPILOT_LOADER_MEMORY_LIMIT"  # DuckDB memory_limit while loading ('' = none)
@@ -900,12 +901,14 @@ def load_snapshot(
     billing: dict | None,
     seats: list[dict],
     load_id: str,
+    total_seats: int | None = None,
 ) -> dict[str, int]:
     """Replace one day's seats/billing snapshot of a scope, in one transaction.
 
     Args:
         billing: the ``/copilot/billing`` object (None when not fetched: only seats are replaced).
         seats: every seat object from ``/copilot/billing/seats``.
+        total_seats: the listing's ``total_seats`` (billed seats; may differ from the rows).
 
     Returns:
         ``{"billing": 0|1, "seats": n}`` rows written.
@@ -934,6 +937,11 @@ def load_snapshot(
                 """,
                 (*key, load_id, SOURCE_SEATS, seat_lines),
             )
+        con.execute(f"delete from raw.copilot_seat_totals where {where}", key)
+        con.execute(
+            "insert into raw.copilot_seat_totals values (?, ?, ?, ?, ?, ?, now(), ?)",
+            (*key, total_seats, len(seat_lines), load_id, SOURCE_SEATS),
+        )
         # Not logged in raw.ingest_log: its newest 'loaded' day is read as "the newest report day"
         # by the freshness check, and a daily snapshot would hide a stalled report feed.
         con.commit()
@@ -959,8 +967,11 @@ def load_snapshot_partition(
             if SEATS_FILE in files:
                 with open(files[SEATS_FILE], encoding="utf-8") as fh:
                     seats = [json.loads(line) for line in fh if line.strip()]
+            total_seats = None
+            if SEAT_TOTALS_FILE in files:
+                total_seats = json.loads(files[SEAT_TOTALS_FILE].read_text()).get("total_seats")
     except landing.LandingError as exc:
         raise LoadError(redact.redact(str(exc))) from None
     except (ValueError, OSError) as exc:
         raise LoadError(f"{label}: unreadable snapshot: {redact.exception_text(exc)}") from None
-    return load_snapshot(con, scope, day, billing, seats, load_id)
+    return load_snapshot(con, scope, day, billing, seats, load_id, total_seats=total_seats)

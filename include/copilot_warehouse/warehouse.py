@@ -104,6 +104,20 @@ create table if not exists raw.copilot_seats (
     _source      varchar not null
 );
 
+-- The seats listing's own count per snapshot: GitHub's `total_seats` (seats currently billed, a
+-- member counted once) beside the number of seat rows the listing held (rows may be null or
+-- Team-shaped assignees, and enterprise listings repeat a member once per granting org/team).
+create table if not exists raw.copilot_seat_totals (
+    scope_type   varchar not null,
+    scope_name   varchar not null,
+    snapshot_day date    not null,
+    total_seats  bigint,             -- as GitHub sent it (null when the listing did not say)
+    seat_rows    bigint  not null,   -- seat objects in the listing, every page
+    _load_id     varchar not null,
+    _loaded_at   timestamptz not null,
+    _source      varchar not null
+);
+
 -- Days from the retired legacy /copilot/metrics API (archived JSON or a live server).
 create table if not exists raw.copilot_legacy_metrics (
     scope_type   varchar not null,
@@ -221,6 +235,8 @@ def connect(
                     "DuckDB allows one writer: wait for the other run to finish, or stop it"
                 ) from None
             time.sleep(poll_interval)
+    # Results never depend on the host's time zone: timestamps are read, cast and truncated in UTC.
+    con.execute("set TimeZone = 'UTC'")
     if not read_only:
         con.execute(DDL)
     return con
