@@ -24,6 +24,7 @@ from copilot_warehouse.client import (
     LegacyApiRetiredError,
     LinkExpiredError,
     MetricsDisabledError,
+    NoReport,
     NotFoundError,
     RetriesExhaustedError,
     UnauthorizedError,
@@ -82,6 +83,32 @@ def test_report_links_204_means_no_report_yet(client, rsps):
     rsps.get(USERS_URL, status=204)
     assert client.report_links(ORG, "users-1-day", "2026-11-20") is None
     assert client.stats["by_status"] == {"204": 1}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(b"", id="empty body"),
+        pytest.param(b'""', id="empty string"),
+        pytest.param(b"null", id="null"),
+        pytest.param(b"  \n", id="whitespace"),
+        pytest.param(b'{"download_links": [], "report_day": "2026-11-20"}', id="no links"),
+    ],
+)
+def test_an_empty_200_is_no_report_yet_like_204(client, rsps, body):
+    """GitHub sometimes answers 200 with nothing in it (field case 01): no report, never a zero."""
+    rsps.get(USERS_URL, body=body, status=200, content_type="application/json")
+    answer = client.report_answer(ORG, "users-1-day", DAY)
+    assert isinstance(answer, NoReport) and answer.status == 200
+    assert "no report for this day yet" in answer.detail and "read as 204" in answer.detail
+    assert client.report_links(ORG, "users-1-day", DAY) is None
+
+
+def test_a_204_answer_says_so(client, rsps):
+    rsps.get(USERS_URL, status=204)
+    assert client.report_answer(ORG, "users-1-day", DAY) == NoReport(
+        204, "no report for this day yet (HTTP 204)"
+    )
 
 
 def test_28_day_report_uses_latest_and_parses_its_window(client, rsps):

@@ -225,6 +225,19 @@ class ReportLinks:
     __str__ = __repr__
 
 
+@dataclass(frozen=True)
+class NoReport:
+    """GitHub has no report for that day (yet): HTTP 204, or a 200 whose body is empty.
+
+    Attributes:
+        status: the HTTP status received (204, or 200 for an empty answer).
+        detail: what was received, in words (for receipts and logs).
+    """
+
+    status: int
+    detail: str
+
+
 class ClientStats(dict):
     """Call counters (a plain dict, JSON-ready): ``calls``, ``retries``, ``downloads``, ``bytes``,
     ``by_status`` (``{"200": n, ...}``; ``"error"`` for calls without a response)."""
@@ -366,6 +379,23 @@ def _wire_bytes(resp: requests.Response, fallback: int) -> int:
         return int(resp.raw.tell())
     except Exception:
         return fallback
+
+
+def _empty_answer(resp: requests.Response) -> str | None:
+    """How a 200 report answer says "nothing" (an empty body, ``""``, ``null``, no links), else None."""
+    text = resp.content.strip()
+    if not text:
+        return "an empty body"
+    if text in (b'""', b"null", b"{}", b"[]"):
+        return f"a body of {text.decode()}"
+    if len(text) < 200:  # only tiny bodies can be an empty link list
+        try:
+            body = resp.json()
+        except ValueError:
+            return None
+        if isinstance(body, dict) and body.get("download_links") in ([], None) and "download_links" in body:
+            return "an empty download_links list"
+    return None
 
 
 def _request_id(resp: requests.Response | None) -> str | None:
@@ -631,6 +661,16 @@ class CopilotClient:
     # --- public API -----------------------------------------------------------------------
 
     def report_links(self, scope: Scope, report: str, day: date | str | None = None) -> ReportLinks | None:
+        """Ask for one report's signed download links; None when there is no report (yet).
+
+        :meth:`report_answer` with both kinds of "no report" (204, empty 200) folded into None.
+        """
+        answer = self.report_answer(scope, report, day)
+        return None if isinstance(answer, NoReport) else answer
+
+    def report_answer(
+        self, scope: Scope, report: str, day: date | str | None = None
+    ) -> ReportLinks | NoReport:
         """Ask for one report's signed download links.
 
         Args:
@@ -641,7 +681,9 @@ class CopilotClient:
             day: the report day (required for 1-day reports).
 
         Returns:
-            The links and report days, or None when GitHub answers 204 (no report for that day yet).
+            The links and report days, or :class:`NoReport` when GitHub has no report for that day
+            yet: HTTP 204, or HTTP 200 whose body is empty, ``""``, ``null`` or an empty
+            ``download_links`` list (all seen from GitHub; none of them is a measured zero).
 
         Raises:
             ConfigError: unknown report name, or a 1-day report without a day.
@@ -671,7 +713,11 @@ class CopilotClient:
         resp = self._get(self._url(path), params, ctx)
         if resp.status_code == 204:
             log.info("%s: no report (HTTP 204)", ctx["what"])
-            return None
+            return NoReport(204, "no report for this day yet (HTTP 204)")
+        empty = _empty_answer(resp)
+        if empty:
+            log.info("%s: no report (HTTP 200 with %s, read as 204)", ctx["what"], empty)
+            return NoReport(200, f"no report for this day yet (HTTP 200 with {empty}, read as 204)")
         body = self._json(resp, ctx)
         links = body.get("download_links") if isinstance(body, dict) else None
         if not isinstance(links, list) or not all(isinstance(u, str) and u for u in links):

@@ -92,25 +92,26 @@ def fetch_report(
     Returns:
         A receipt. API errors become a ``failed`` receipt; other errors propagate.
     """
-    from copilot_warehouse.client import CopilotApiError, LinkExpiredError
+    from copilot_warehouse.client import CopilotApiError, LinkExpiredError, NoReport
 
     label = f"{scope.label} {report} {day.isoformat() if day else 'latest'}"
     retries_before = _retries(client)
     refreshes = 0
     try:
         while True:
-            links = client.report_links(scope, report, day)
-            if links is None:
+            links = client.report_answer(scope, report, day)
+            if isinstance(links, NoReport):
+                # An empty 200 is landed and logged exactly like a 204: no report yet, not a zero.
                 if day is not None:
                     landing.write_partition(landing_root, scope, report, day, 204)
-                log.info("%s: no report (HTTP 204)", label)
+                log.info("%s: %s", label, links.detail)
                 return _receipt(
                     scope,
                     report,
                     day,
                     NO_REPORT,
                     204,
-                    message="no report for this day yet (HTTP 204)",
+                    message=links.detail,
                     retries=_retries(client) - retries_before + refreshes,
                 )
             land_day = day or links.report_end_day or links.day
