@@ -104,6 +104,7 @@ def test_fetch_and_load_match_the_simulated_data(simulator, client, paths):
         "no_report": 1,
         "failed": 0,
         "skipped": 0,
+        "unavailable": 0,
     }
     assert query(db, "select status, count(*) from raw.ingest_log group by all order by 1") == [
         ("loaded", 2 * len(reports)),
@@ -309,11 +310,17 @@ def test_run_range_reports_a_scope_whose_every_call_failed_and_loads_the_others(
     summary = ingest.run_range(client, [ghost, ORG], DAYS, landing_root, db)
     [error] = summary["errors"]
     assert error.startswith("organization:ghost-org: all") and "HTTP 404" in error
-    assert summary["scopes"]["organization:ghost-org"]["users-1-day"]["failed"] == len(DAYS)
+    # its newest day's 404 ends each report: one call per report, none counted as a failed day
+    ghost_users = summary["scopes"]["organization:ghost-org"]["users-1-day"]
+    assert (ghost_users["unavailable"], ghost_users["failed"]) == (1, 0)
     assert summary["fetch_seconds"] > 0 and summary["load_seconds"] > 0
     assert query(db, "select count(*) from raw.copilot_usage_users where scope_name = 'octo-demo'") == [
         (sum(len(simulator.dataset.users(ORG, d)) for d in DAYS),)
     ]
+    # no failed days are logged for it; each report is recorded once as not offered (HTTP 404)
+    assert query(db, "select count(*) from raw.ingest_log where scope_name = 'ghost-org'") == [(0,)]
     assert query(
-        db, "select count(*) from raw.ingest_log where scope_name = 'ghost-org' and status = 'failed'"
-    ) == [(len(DAYS) * len(config.DAILY_REPORTS["organization"]),)]
+        db,
+        "select report, available, http_status from raw.report_availability "
+        "where scope_name = 'ghost-org' order by report",
+    ) == [(r, False, 404) for r in sorted(config.DAILY_REPORTS["organization"])]

@@ -5,15 +5,18 @@ run anywhere in parallel (network only, they never open DuckDB) and one task loa
 only DuckDB writer of ingest):
 
 - :func:`fetch_scope_days` asks for each (report, day) of a scope, downloads every part into the
-  landing zone and returns one receipt per call;
+  landing zone and returns one receipt per call; a report whose newest day answers 404 is not
+  offered for that scope (:mod:`availability`) and its other days are not asked for;
 - :func:`fetch_snapshot` lands the seats/billing snapshot of a scope;
 - :func:`load_receipts` opens the warehouse once and loads each landed partition, logging the
   others (204, failures) in ``raw.ingest_log``; it returns the run summary;
 - :func:`run_range` does both for several scopes and a range of days (backfills, benchmarks).
 
 A receipt is ``{"scope_type", "scope_name", "report", "day", "status", "http_status", "parts",
-"bytes", "message", "retries"}`` with ``status`` one of ``landed``, ``no_report`` (HTTP 204) or
-``failed`` (message redacted). Receipts never hold a URL or a token.
+"bytes", "message", "retries"}`` with ``status`` one of ``landed``, ``no_report`` (HTTP 204, or an
+empty 200), ``unavailable`` (HTTP 404 on the report call: ``report_unavailable`` says whether the
+whole report is not offered for the scope, or only that day) or ``failed`` (message redacted).
+Receipts never hold a URL or a token.
 """
 
 from __future__ import annotations
@@ -23,17 +26,18 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
-from copilot_warehouse import config, landing, loader, redact, warehouse
+from copilot_warehouse import availability, config, landing, loader, redact, warehouse
 from copilot_warehouse.config import Scope
 
 log = redact.get_logger(__name__)
 
 MAX_LINK_REFRESHES = 2  # fresh links asked for when a signed link expired mid-download
 LANDED, NO_REPORT, FAILED, RETIRED = "landed", "no_report", "failed", "retired"
+UNAVAILABLE = "unavailable"  # the report call answered 404: not offered (for the scope, or that day)
 LEGACY_REPORT = "legacy-metrics"  # receipts of legacy.fetch_legacy
 
 
@@ -90,16 +94,32 @@ def fetch_report(
     manifest with no parts (for 28-day reports, whose day is unknown then, nothing is landed).
 
     Returns:
-        A receipt. API errors become a ``failed`` receipt; other errors propagate.
+        A receipt. A 404 on the report call becomes an ``unavailable`` receipt (with
+        ``report_unavailable`` true for a ``*-28-day/latest`` report, which has no other day);
+        other API errors a ``failed`` receipt; other errors propagate.
     """
-    from copilot_warehouse.client import CopilotApiError, LinkExpiredError, NoReport
+    from copilot_warehouse.client import CopilotApiError, LinkExpiredError, NoReport, NotFoundError
 
     label = f"{scope.label} {report} {day.isoformat() if day else 'latest'}"
     retries_before = _retries(client)
     refreshes = 0
     try:
         while True:
-            links = client.report_answer(scope, report, day)
+            try:
+                links = client.report_answer(scope, report, day)
+            except NotFoundError as exc:
+                log.warning("%s: not offered (HTTP 404)", label)
+                return _receipt(
+                    scope,
+                    report,
+                    day,
+                    UNAVAILABLE,
+                    404,
+                    message=f"{report} answered HTTP 404: {exc.detail}",
+                    retries=_retries(client) - retries_before + refreshes,
+                    report_unavailable=day is None,
+                    checked_day=datetime.now(UTC).date().isoformat(),
+                )
             if isinstance(links, NoReport):
                 # An empty 200 is landed and logged exactly like a 204: no report yet, not a zero.
                 if day is not None:
@@ -170,8 +190,14 @@ def fetch_scope_days(
     reports: Iterable[str] | None = None,
     *,
     latest_28_day: bool = False,
+    skip_reports: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Fetch and land every (report, day) of a scope; network and landing zone only.
+
+    Each report's newest day is asked for first: a 404 there means GitHub does not offer the
+    report for this scope (``repos-1-day`` is not on every plan or region), so its other days are
+    not asked for and one ``unavailable`` receipt (``report_unavailable`` true) says so. A 404 on
+    an older day of a report that answered for the newest one concerns that day only.
 
     Args:
         client: a ``CopilotClient``.
@@ -181,9 +207,12 @@ def fetch_scope_days(
         reports: report names; default ``config.DAILY_REPORTS[scope.type]``.
         latest_28_day: also fetch ``config.LATEST_28_DAY_REPORTS`` (landed under their end day),
             used by the completeness check.
+        skip_reports: ``{report: reason}`` already found unavailable today
+            (:func:`availability.reports_to_skip`): not asked for at all.
 
     Returns:
-        One JSON-serialisable receipt per report call, in day then report order.
+        One JSON-serialisable receipt per report call, in day then report order, then one
+        ``unavailable`` receipt (no day, ``checked`` false) per skipped report.
 
     Raises:
         IngestError: every call failed (the message lists why); partial failures only show in
@@ -191,25 +220,83 @@ def fetch_scope_days(
     """
     day_list = sorted({config.parse_day(d) for d in days})
     report_list = list(reports) if reports is not None else list(config.DAILY_REPORTS[scope.type])
-    receipts = [
-        fetch_report(client, scope, report, day, landing_root) for day in day_list for report in report_list
-    ]
+    skip = dict(skip_reports or {})
+    receipts = list(_iter_scope_fetches(client, scope, day_list, report_list, landing_root, skip))
+    order = {r: i for i, r in enumerate(report_list)}
+    receipts.sort(key=lambda r: (r["day"] or "", order[r["report"]]))
     if latest_28_day:
-        receipts += fetch_latest_28_day(client, scope, landing_root)
+        receipts += fetch_latest_28_day(client, scope, landing_root, skip_reports=skip)
+    receipts += [_skipped_receipt(scope, report, reason) for report, reason in sorted(skip.items())]
     _raise_if_all_failed(scope, receipts)
     return receipts
 
 
-def fetch_latest_28_day(client: Any, scope: Scope, landing_root: str | os.PathLike[str]) -> list[dict]:
-    """Fetch the ``*-28-day/latest`` reports of a scope (landed under day = report end day)."""
+def _iter_scope_fetches(
+    client: Any,
+    scope: Scope,
+    day_list: list[date],
+    report_list: list[str],
+    landing_root: str | os.PathLike[str],
+    skip: dict[str, str],
+    stop: threading.Event | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Fetch each report of a scope, newest day first, and yield each receipt as it is landed.
+
+    A 404 on a report's newest day ends that report (``report_unavailable``); ``skip`` reports
+    are not asked for; ``stop`` ends the iteration early.
+    """
+    for report in report_list:
+        if report in skip or not day_list:
+            continue
+        if stop is not None and stop.is_set():
+            return
+        newest = fetch_report(client, scope, report, day_list[-1], landing_root)
+        if newest["status"] == UNAVAILABLE:
+            newest["report_unavailable"] = True
+            log.warning(
+                "%s %s: not offered for this %s; its other days are not asked for",
+                scope.label,
+                report,
+                scope.type,
+            )
+            yield newest
+            continue
+        yield newest
+        for day in day_list[:-1]:
+            if stop is not None and stop.is_set():
+                return
+            yield fetch_report(client, scope, report, day, landing_root)
+
+
+def _skipped_receipt(scope: Scope, report: str, reason: str) -> dict[str, Any]:
+    """The receipt of a report not asked for because it was found unavailable today already."""
+    return _receipt(
+        scope, report, None, UNAVAILABLE, None, message=reason, report_unavailable=True, checked=False
+    )
+
+
+def fetch_latest_28_day(
+    client: Any,
+    scope: Scope,
+    landing_root: str | os.PathLike[str],
+    *,
+    skip_reports: dict[str, str] | None = None,
+) -> list[dict]:
+    """Fetch the ``*-28-day/latest`` reports of a scope (landed under day = report end day).
+
+    Reports in ``skip_reports`` (found unavailable today already) are not asked for.
+    """
     return [
         fetch_report(client, scope, report, None, landing_root)
         for report in config.LATEST_28_DAY_REPORTS[scope.type]
+        if report not in (skip_reports or {})
     ]
 
 
 def _raise_if_all_failed(scope: Scope, receipts: list[dict]) -> None:
-    if receipts and all(r["status"] == FAILED for r in receipts):
+    # Every call failed or answered 404 (a scope unknown to the token, when no availability
+    # check ran first): nothing of the scope can be loaded.
+    if receipts and all(r["status"] in (FAILED, UNAVAILABLE) for r in receipts):
         reasons = sorted({r["message"] or "unknown error" for r in receipts})
         raise IngestError(
             f"{scope.label}: all {len(receipts)} report calls failed: " + " | ".join(reasons)[:2000]
@@ -290,6 +377,7 @@ def _empty_counts() -> dict[str, int]:
         "no_report": 0,
         "failed": 0,
         "skipped": 0,
+        "unavailable": 0,
     }
 
 
@@ -329,7 +417,32 @@ def load_receipts(
 
 
 def _new_summary(load_id: str | None) -> dict[str, Any]:
-    return {"load_id": load_id or loader.new_load_id(), "scopes": {}, "partitions": [], "errors": []}
+    return {
+        "load_id": load_id or loader.new_load_id(),
+        "scopes": {},
+        "partitions": [],
+        "errors": [],
+        "unavailable": [],  # one sentence per report not offered for its scope
+        "_answered": [],  # (scope label, report) recorded as available in this load
+    }
+
+
+def _record_answered(con: Any, scope: Scope, report: str, http_status: int | None, summary: dict) -> None:
+    """Record once per load that a report answered for a scope (it may have been unavailable)."""
+    key = [scope.label, report]
+    if key in summary["_answered"]:
+        return
+    summary["_answered"].append(key)
+    availability.record(
+        con,
+        scope,
+        report,
+        available=True,
+        http_status=http_status,
+        reason=None,
+        checked_day=datetime.now(UTC).date(),
+        load_id=summary["load_id"],
+    )
 
 
 def _load_one(con: Any, r: dict[str, Any], landing_root: str | os.PathLike[str], summary: dict) -> None:
@@ -338,6 +451,33 @@ def _load_one(con: Any, r: dict[str, Any], landing_root: str | os.PathLike[str],
     scope = Scope(r["scope_type"], r["scope_name"])
     report, day_text, status = r["report"], r.get("day"), r["status"]
     counts = summary["scopes"].setdefault(scope.label, {}).setdefault(report, _empty_counts())
+    if status in (LANDED, NO_REPORT) and report != LEGACY_REPORT and report != loader.SNAPSHOT_REPORT:
+        _record_answered(con, scope, report, r.get("http_status"), summary)
+    if status == UNAVAILABLE:
+        counts["unavailable"] += 1
+        if r.get("report_unavailable"):
+            if r.get("checked", True):  # a fresh probe (not a report skipped as known today)
+                availability.record(
+                    con,
+                    scope,
+                    report,
+                    available=False,
+                    http_status=r.get("http_status"),
+                    reason=r.get("message"),
+                    checked_day=r.get("checked_day") or datetime.now(UTC).date(),
+                    load_id=load_id,
+                )
+            summary["unavailable"].append(
+                r.get("message")
+                if not r.get("checked", True)
+                else f"{scope.label} {report}: not offered for this {scope.type} (HTTP "
+                f"{r.get('http_status')}); not fetched day by day, asked again once a day. {r.get('message')}"
+            )
+        elif day_text:
+            loader.record_status(
+                con, scope, report, day_text, "skipped", r.get("http_status"), r.get("message"), load_id
+            )
+        return
     if status == LANDED:
         try:
             if report == LEGACY_REPORT:
@@ -413,6 +553,7 @@ def _load_one(con: Any, r: dict[str, Any], landing_root: str | os.PathLike[str],
 
 def _finish(summary: dict[str, Any]) -> dict[str, Any]:
     """Totals, the summary log lines, and IngestError when a partition could not be loaded."""
+    summary.pop("_answered", None)
     totals = _empty_counts()
     for reports in summary["scopes"].values():
         for counts in reports.values():
@@ -440,6 +581,7 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
                 f"{c['no_report']} without report, {c['failed']} failed"
                 + (f", {c['skipped']} skipped" if c.get("skipped") else "")
             )
+    lines += summary.get("unavailable") or []
     return lines
 
 
@@ -454,6 +596,7 @@ def run_range(
     snapshot_day: date | str | None = None,
     latest_28_day: bool = False,
     lock_timeout: float = 300.0,
+    skip_reports: dict[Scope, dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     """Fetch every scope's days into the landing zone and load them (one writer), overlapped.
 
@@ -466,6 +609,7 @@ def run_range(
         snapshot_day: also land and load the seats/billing snapshot for this day.
         latest_28_day: also fetch the ``*-28-day/latest`` reports.
         lock_timeout: seconds to wait for the warehouse's write lock.
+        skip_reports: per scope, ``{report: reason}`` found unavailable today already.
 
     Returns:
         The :func:`load_receipts` summary plus ``receipts`` (count per status), ``fetch_seconds``
@@ -489,15 +633,19 @@ def run_range(
         try:
             for scope in scope_list:
                 scope_receipts = []
-                for day in day_list:
-                    for report in report_list or config.DAILY_REPORTS[scope.type]:
-                        if stop.is_set():
-                            return
-                        receipt = fetch_report(client, scope, report, day, landing_root)
-                        scope_receipts.append(receipt)
-                        landed.put(receipt)
+                reports_of_scope = list(report_list or config.DAILY_REPORTS[scope.type])
+                skip = (skip_reports or {}).get(scope, {})
+                for receipt in _iter_scope_fetches(
+                    client, scope, day_list, reports_of_scope, landing_root, skip, stop
+                ):
+                    scope_receipts.append(receipt)
+                    landed.put(receipt)
+                if stop.is_set():
+                    return
+                for report, reason in sorted(skip.items()):
+                    landed.put(_skipped_receipt(scope, report, reason))
                 if latest_28_day:
-                    for receipt in fetch_latest_28_day(client, scope, landing_root):
+                    for receipt in fetch_latest_28_day(client, scope, landing_root, skip_reports=skip):
                         scope_receipts.append(receipt)
                         landed.put(receipt)
                 try:
