@@ -5,7 +5,8 @@ row of a partition is its state. A partition is a *gap* when, inside the window 
 serves, its latest state is ``no_report`` (GitHub answered 204), ``failed``, or it has no row at
 all although later and earlier days of the same scope were fetched (a hole). The latest
 ``*-28-day/latest`` report adds two more kinds: days it holds that were never loaded
-(``missing``), and loaded days whose counters disagree with it (``disagrees``). The ingest DAG adds
+(``missing``), and loaded days whose counters disagree with it (``disagrees``). Reports GitHub does
+not offer for a scope (:mod:`availability`) have no gaps. The ingest DAG adds
 the days of these gaps to every run, so they are re-fetched until they arrive or age out of
 GitHub's window. Everything here opens the warehouse read-only.
 """
@@ -149,12 +150,18 @@ def find_gaps(
     Returns:
         Gaps sorted by scope, report, day.
     """
+    from copilot_warehouse import availability
+
+    states = availability.latest_states(warehouse, scopes)
     con = _open_read_only(warehouse)
     if con is None:
         return []
     gaps: list[Gap] = []
     try:
         for scope in scopes:
+            # A report GitHub does not offer for the scope is asked for once a day by the normal
+            # window instead (see availability): its days are no gaps.
+            not_offered = availability.unavailable_reports(states, scope)
             first = schedule.oldest_available_day(scope, today)
             last = today - timedelta(days=lag_days)
             if last < first:
@@ -165,6 +172,8 @@ def find_gaps(
             logged_days = sorted({day for _, day in states})
             candidates: set[Gap] = set()
             for report in config.DAILY_REPORTS[scope.type]:
+                if report in not_offered:
+                    continue
                 for day in config.day_range(logged_days[0], logged_days[-1]):
                     status = states.get((report, day))
                     if status is None:
@@ -177,7 +186,7 @@ def find_gaps(
                 # Only inside the days this scope was fetched for: a run never widens the range
                 # the user asked for (newer days are the scheduled window's business).
                 for g in _checked_against_28_day(con, scope, logged_days[0], logged_days[-1])
-                if (g.report, g.day) not in known
+                if (g.report, g.day) not in known and g.report not in not_offered
             }
             keep_days = sorted({g.day for g in candidates}, reverse=True)[: max(max_days, 0)]
             dropped = len({g.day for g in candidates}) - len(keep_days)
