@@ -11,7 +11,8 @@ set -euo pipefail
 AIRFLOW_UID="${AIRFLOW_UID:-50000}"
 PASSWORDS_FILE="${AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE:-/opt/airflow/auth/passwords.json}"
 ADMIN_USER="${_AIRFLOW_WWW_USER_USERNAME:-airflow}"
-ADMIN_PASSWORD="${_AIRFLOW_WWW_USER_PASSWORD:-airflow}"
+# No default password: the admin's comes from .env (docker-compose.yaml refuses to start without it).
+ADMIN_PASSWORD="${_AIRFLOW_WWW_USER_PASSWORD:?set _AIRFLOW_WWW_USER_PASSWORD in .env, generate one with python3 -c \"import secrets; print(secrets.token_urlsafe(24))\"}"
 
 echo "Preparing volumes for uid ${AIRFLOW_UID}"
 mkdir -p /opt/airflow/logs /opt/airflow/data/landing /opt/airflow/data/warehouse "$(dirname "${PASSWORDS_FILE}")"
