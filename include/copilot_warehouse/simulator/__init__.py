@@ -6,6 +6,11 @@
   expiring download links, token checks and GitHub's rate-limit headers.
 - :class:`FaultPlan` (``faults``): server errors, timeouts, resets, rate limits, expired or
   truncated downloads and bad data, chosen per endpoint and request.
+- Per-scope answers of real deployments (``SimulatorConfig.forbidden_scopes`` 403,
+  ``metrics_disabled_scopes`` 422, ``unavailable_reports`` 404) and messy mode
+  (``SimulatorConfig(messy=True)``, ``messy``): restated days, renamed logins, odd seat rows,
+  offset timestamps, inconsistent active counts, empty 200 answers and late aggregates, drawn
+  reproducibly and listed by ``Dataset.messy_manifest()``.
 - ``python -m copilot_warehouse.simulator`` (``__main__``): run it from a shell.
 """
 

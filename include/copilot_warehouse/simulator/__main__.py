@@ -3,6 +3,19 @@
 ``python -m copilot_warehouse.simulator --port 8000 --orgs octo-demo,acme-labs`` prints one JSON
 line ``{"url": ...}`` on stdout (never the token) and serves until SIGINT or SIGTERM. The token
 comes from ``--token`` or ``COPILOT_SIMULATOR_TOKEN`` (default ``sim-token``).
+
+Answers of real deployments (see :mod:`copilot_warehouse.simulator.server`):
+
+- ``--forbidden octo-demo,acme-labs``: every metrics call of those orgs or enterprises answers 403
+  (the "Copilot usage metrics" policy is off, or the token lacks the permission); billing and
+  seats still answer 200.
+- ``--metrics-disabled octo-enterprise``: metrics calls answer 422 "Copilot Usage Metrics API
+  setting is disabled at the organization or enterprise level".
+- ``--unavailable-report acme-labs:repos-1-day`` (repeatable; ``slug:report,slug:report`` too):
+  that report answers 404 for that scope while the others work.
+- ``--messy``: serve the odd-but-real shapes of GitHub's data, drawn reproducibly from ``--seed``
+  (:mod:`copilot_warehouse.simulator.messy`); ``--manifest PATH`` writes the JSON manifest of every
+  oddity served (``Dataset.messy_manifest()``) before the URL is printed.
 """
 
 from __future__ import annotations
@@ -36,6 +49,16 @@ def _names(value: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in value.split(",") if v.strip())
 
 
+def _unavailable(value: str) -> list[tuple[str, str]]:
+    out = []
+    for item in _names(value):
+        slug, sep, report = item.partition(":")
+        if not sep or not slug.strip() or not report.strip():
+            raise argparse.ArgumentTypeError(f"give slug:report (e.g. acme-labs:repos-1-day), not {item!r}")
+        out.append((slug.strip(), report.strip()))
+    return out
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     p = argparse.ArgumentParser(
@@ -64,6 +87,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--legacy-start", type=_day, default=None, help="first day the legacy API answers")
     p.add_argument("--legacy-end", type=_day, default=None, help="last day the legacy API answers")
+    p.add_argument(
+        "--forbidden",
+        type=_names,
+        default=_DEFAULTS.forbidden_scopes,
+        help="comma-separated org/enterprise slugs whose metrics calls answer 403",
+    )
+    p.add_argument(
+        "--metrics-disabled",
+        type=_names,
+        default=_DEFAULTS.metrics_disabled_scopes,
+        help="comma-separated org/enterprise slugs whose metrics calls answer 422",
+    )
+    p.add_argument(
+        "--unavailable-report",
+        type=_unavailable,
+        action="append",
+        default=[],
+        metavar="SLUG:REPORT",
+        help="a report that answers 404 for a scope, e.g. acme-labs:repos-1-day (repeatable)",
+    )
+    p.add_argument(
+        "--messy",
+        action="store_true",
+        default=_DEFAULTS.messy,
+        help="serve the odd-but-real shapes of real GitHub data, drawn reproducibly from the seed",
+    )
+    p.add_argument(
+        "--manifest", default=None, help="write the JSON manifest of every oddity served to this file"
+    )
     p.add_argument("--token", default=None, help=f"accepted token (default ${ENV_TOKEN} or 'sim-token')")
     p.add_argument("--log-level", default="WARNING", help="logging level (default WARNING)")
     return p
@@ -90,6 +142,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             link_ttl_seconds=args.link_ttl,
             legacy_start=args.legacy_start,
             legacy_end=args.legacy_end,
+            forbidden_scopes=args.forbidden,
+            metrics_disabled_scopes=args.metrics_disabled,
+            unavailable_reports=[pair for group in args.unavailable_report for pair in group],
+            messy=args.messy,
         )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -102,6 +158,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
     server = SimulatorServer(config, host=args.host, port=args.port)
+    if args.manifest:
+        try:
+            with open(args.manifest, "w", encoding="utf-8") as fh:
+                json.dump(server.dataset.messy_manifest(), fh, indent=1)
+        except OSError as exc:
+            print(f"error: cannot write the manifest {args.manifest}: {exc}", file=sys.stderr)
+            return 1
     try:
         server.start()
     except OSError as exc:

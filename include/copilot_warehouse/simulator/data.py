@@ -37,12 +37,15 @@ import json
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from copilot_warehouse.config import ENTERPRISE, ORGANIZATION, Scope, day_range
+
+if TYPE_CHECKING:
+    from copilot_warehouse.simulator.messy import MessyPlan
 
 # --- vocabulary ------------------------------------------------------------------------------
 COUNTERS: tuple[str, ...] = (
@@ -158,6 +161,24 @@ class SimulatorConfig:
         link_ttl_seconds: Lifetime of a signed download link.
         legacy_start: First day the legacy ``/copilot/metrics`` API answers (None: always 404).
         legacy_end: Last day the legacy API answers.
+        forbidden_scopes: Org or enterprise slugs whose metrics calls (every
+            ``/copilot/metrics/reports/...`` call and the legacy ``/copilot/metrics``) answer 403, as
+            GitHub does when the "Copilot usage metrics" policy is off or the token lacks the
+            permission. Billing and seats still answer 200.
+        metrics_disabled_scopes: Slugs whose metrics calls answer 422 "Copilot Usage Metrics API
+            setting is disabled at the organization or enterprise level".
+        unavailable_reports: Slug -> report names answering 404 for that scope (a report not
+            offered for its plan or region) while the others work. Give a dict or pairs; it is
+            stored as a sorted tuple of ``(slug, (report, ...))`` pairs so the config stays hashable.
+        messy: Serve the odd-but-real shapes of real GitHub data, drawn reproducibly from the
+            seed (restated days, renamed logins, odd seat rows, offset timestamps, inconsistent
+            active counts, a missing report, empty 200 answers, late aggregates): see
+            :mod:`copilot_warehouse.simulator.messy`. False serves exactly the clean data.
+
+    Raises:
+        ValueError: a reversed day range, fewer than one user or part, half a legacy range, a slug
+            that is not a valid GitHub name, a policy slug that is not a configured scope, or an
+            unknown report name in ``unavailable_reports``.
     """
 
     seed: int = 42
@@ -171,10 +192,19 @@ class SimulatorConfig:
     link_ttl_seconds: int = 300
     legacy_start: date | None = None
     legacy_end: date | None = None
+    forbidden_scopes: tuple[str, ...] = ()
+    metrics_disabled_scopes: tuple[str, ...] = ()
+    unavailable_reports: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    messy: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "orgs", tuple(self.orgs))
         object.__setattr__(self, "enterprises", tuple(self.enterprises))
+        for name in ("forbidden_scopes", "metrics_disabled_scopes"):
+            value = getattr(self, name)
+            object.__setattr__(self, name, (value,) if isinstance(value, str) else tuple(value))
+        object.__setattr__(self, "unavailable_reports", _normalise_unavailable(self.unavailable_reports))
+        object.__setattr__(self, "messy", bool(self.messy))
         for name in self.orgs:
             Scope(ORGANIZATION, name)
         for name in self.enterprises:
@@ -187,6 +217,47 @@ class SimulatorConfig:
             raise ValueError("give both legacy_start and legacy_end, or neither")
         if self.legacy_start and self.legacy_end and self.legacy_end < self.legacy_start:
             raise ValueError(f"legacy_end {self.legacy_end} is before legacy_start {self.legacy_start}")
+        scopes = set(self.orgs) | set(self.enterprises)
+        for field_name in ("forbidden_scopes", "metrics_disabled_scopes"):
+            for slug in getattr(self, field_name):
+                if slug not in scopes:
+                    raise ValueError(f"{field_name}: {slug!r} is not a configured organization or enterprise")
+        for slug, reports in self.unavailable_reports:
+            if slug not in scopes:
+                raise ValueError(
+                    f"unavailable_reports: {slug!r} is not a configured organization or enterprise"
+                )
+            known = {
+                r
+                for kind, names in ((ORGANIZATION, self.orgs), (ENTERPRISE, self.enterprises))
+                if slug in names
+                for r in (*DAILY_REPORTS_SERVED[kind], *LATEST_REPORTS_SERVED[kind])
+            }
+            for report in reports:
+                if report not in known:
+                    raise ValueError(
+                        f"unavailable_reports: {slug!r} has no report {report!r}; choose from {sorted(known)}"
+                    )
+
+    def unavailable_for(self, slug: str) -> tuple[str, ...]:
+        """The configured report names that answer 404 for ``slug`` (empty when none)."""
+        return dict(self.unavailable_reports).get(slug, ())
+
+
+def _normalise_unavailable(value: object) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``{slug: reports}`` or ``[(slug, reports), ...]`` -> sorted ``((slug, (report, ...)), ...)``.
+
+    A report may be given as one string; reports of one slug given twice are merged.
+    """
+    items = value.items() if isinstance(value, dict) else value
+    merged: dict[str, set[str]] = {}
+    try:
+        for slug, reports in items:  # type: ignore[union-attr]
+            names = (reports,) if isinstance(reports, str) else tuple(reports)
+            merged.setdefault(str(slug), set()).update(str(r) for r in names)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"unavailable_reports must map slugs to report names, got {value!r}") from exc
+    return tuple((slug, tuple(sorted(reports))) for slug, reports in sorted(merged.items()) if reports)
 
 
 def _digest(*parts: object, size: int = 8) -> bytes:
@@ -323,6 +394,10 @@ class Dataset:
 
     Days outside ``start_day..end_day`` have no report: :meth:`aggregate` returns None and the
     list-returning methods return ``[]`` (the server answers 204). Unknown scopes raise KeyError.
+
+    With ``config.messy`` the records carry the drawn oddities (:mod:`~copilot_warehouse.simulator.
+    messy`): the methods return what the server serves as *final* data (version 2 of a restated
+    day; ``version=1`` gives the first-served version), so tests still compute expectations here.
     """
 
     def __init__(self, config: SimulatorConfig | None = None) -> None:
@@ -333,6 +408,72 @@ class Dataset:
         self._day_state = lru_cache(maxsize=512)(self._compute_day_state)
         self._day_records = lru_cache(maxsize=48)(self._compute_day_records)
         self._members_cache: dict[Scope, tuple[int, ...]] = {}
+
+    # --- messy mode ------------------------------------------------------------------------
+    @cached_property
+    def messy_plan(self) -> MessyPlan | None:
+        """Every oddity drawn for this configuration, or None when ``config.messy`` is off."""
+        if not self.config.messy:
+            return None
+        from copilot_warehouse.simulator.messy import draw_plan
+
+        return draw_plan(self)
+
+    def messy_manifest(self) -> dict[str, Any]:
+        """A JSON-ready description of every oddity served (format:
+        :mod:`copilot_warehouse.simulator.messy`), including the configured 403/422/404 knobs.
+        With ``messy`` off only the configured knobs are listed."""
+        from copilot_warehouse.simulator.messy import build_manifest
+
+        return build_manifest(self)
+
+    def unavailable_reports(self) -> frozenset[tuple[str, str]]:
+        """(slug, report) pairs that answer 404: the configured ones plus the drawn one (messy)."""
+        pairs = {(slug, r) for slug, reports in self.config.unavailable_reports for r in reports}
+        if self.messy_plan is not None:
+            pairs.update(self.messy_plan.unavailable)
+        return frozenset(pairs)
+
+    def login_on(self, index: int, day: date) -> str:
+        """The login of the user at ``index`` on ``day`` (a renamed login from its day on)."""
+        plan = self.messy_plan
+        if plan is not None and (rename := plan.renames.get(index)) is not None and day >= rename[0]:
+            return rename[1]
+        return self.profiles[index].login
+
+    def is_restated(self, scope: Scope | tuple[str, str], report: str, day: date | None) -> bool:
+        """True when ``report`` of ``scope`` on ``day`` has a first version that differs from the final."""
+        plan = self.messy_plan
+        if plan is None or day is None:
+            return False
+        s = _scope(scope)
+        return (s, day) in plan.restated and report in (f"{s.type}-1-day", "users-1-day")
+
+    def empty_answer(self, scope: Scope | tuple[str, str], report: str, day: date | None) -> bytes | None:
+        """The body of an empty 200 served instead of a 204 for a report with no data, or None (204).
+
+        Only in messy mode: ``b'""'``, ``b"null"`` or ``b""`` for the drawn late aggregates and for
+        some days just outside the range.
+        """
+        plan = self.messy_plan
+        if plan is None or day is None:
+            return None
+        s = _scope(scope)
+        if (s.name, report) in self.unavailable_reports():
+            return None
+        if report == f"{s.type}-1-day" and (s, day) in plan.late_aggregates:
+            return plan.late_aggregates[(s, day)]
+        from copilot_warehouse.simulator.messy import outside_empty_body
+
+        return outside_empty_body(self, s, report, day)
+
+    def _aggregate_is_late(self, scope: Scope, day: date) -> bool:
+        plan = self.messy_plan
+        return plan is not None and (scope, day) in plan.late_aggregates
+
+    def clean_weekly_active_users(self, scope: Scope | tuple[str, str], day: date) -> int:
+        """Distinct users active in the 7 days ending ``day`` (before any messy inconsistency)."""
+        return self._distinct(_scope(scope), day, 7)
 
     # --- structure -------------------------------------------------------------------------
     @cached_property
@@ -532,11 +673,25 @@ class Dataset:
 
     # --- user records ------------------------------------------------------------------------
     def _compute_day_records(self, day: date) -> dict[int, dict[str, Any]]:
-        return {i: self._user_body(self.profiles[i], day, f) for i, f in self.day_facets(day).items()}
+        bodies = {i: self._user_body(self.profiles[i], day, f) for i, f in self.day_facets(day).items()}
+        return self._with_day_offsets(day, bodies)
 
-    def _user_body(self, p: UserProfile, day: date, f: DayFacets) -> dict[str, Any]:
-        """The scope-independent part of a user-day record (counters, flags, breakdowns)."""
-        rng = _rng(self._seed, "rec", p.index, day.isoformat())
+    def _with_day_offsets(self, day: date, bodies: dict[int, dict[str, Any]]) -> dict[int, dict[str, Any]]:
+        plan = self.messy_plan
+        if plan is not None and (offset := plan.offset_days.get(day)) is not None:
+            from copilot_warehouse.simulator.messy import offset_body
+
+            for body in bodies.values():
+                offset_body(body, offset)
+        return bodies
+
+    def _user_body(self, p: UserProfile, day: date, f: DayFacets, salt: str = "") -> dict[str, Any]:
+        """The scope-independent part of a user-day record (counters, flags, breakdowns).
+
+        ``salt`` draws different counters for the same activity (a restated day's first version).
+        """
+        parts = ("rec", salt) if salt else ("rec",)
+        rng = _rng(self._seed, *parts, p.index, day.isoformat())
         weekend = day.weekday() >= 5
         k = max(0.3, _INTENSITY[p.archetype]) * (0.4 if weekend else 1.0)
         cells: list[dict[str, Any]] = []
@@ -700,7 +855,11 @@ class Dataset:
 
     def _user_record(self, scope: Scope, index: int, day: date, body: dict[str, Any]) -> dict[str, Any]:
         p = self.profiles[index]
-        rec: dict[str, Any] = {"day": day.isoformat(), "user_id": p.user_id, "user_login": p.login}
+        rec: dict[str, Any] = {
+            "day": day.isoformat(),
+            "user_id": p.user_id,
+            "user_login": self.login_on(index, day),
+        }
         if scope.type == ORGANIZATION:
             rec["organization_id"] = self.scope_id(scope)
             ent = self._org_infos[scope.name].enterprise
@@ -711,14 +870,37 @@ class Dataset:
         rec.update(body)
         return rec
 
-    def users(self, scope: Scope | tuple[str, str], day: date) -> list[dict[str, Any]]:
-        """The ``users-1-day`` records: one per active member, ordered by user index."""
+    def users(
+        self, scope: Scope | tuple[str, str], day: date, version: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The ``users-1-day`` records: one per active member, ordered by user index.
+
+        ``version=1`` gives the first-served version of a restated day (messy mode; the same as
+        the final version for any other day); None or 2 gives the final records.
+        """
         s = _scope(scope)
         members = self.members(s)
         if not self.in_range(day):
             return []
+        if version == 1 and self.is_restated(s, "users-1-day", day):
+            return self._first_version_users(s, day)
         bodies = self._day_records(day)
         return [self._user_record(s, i, day, bodies[i]) for i in members if i in bodies]
+
+    def _first_version_users(self, s: Scope, day: date) -> list[dict[str, Any]]:
+        """A restated day as first published: about a quarter of the users missing (at least one),
+        the others with different counters drawn for the same activity."""
+        facets = self.day_facets(day)
+        active = self.active_users(s, day)
+        key = (s.type, s.name, day.isoformat())
+        keep = [i for i in active if _uniform(self._seed, "restated-drop", *key, i) >= 0.25]
+        if len(keep) == len(active):
+            keep = keep[:-1]
+        if not keep:
+            keep = active[:1]
+        bodies = {i: self._user_body(self.profiles[i], day, facets[i], salt="restated-v1") for i in keep}
+        bodies = self._with_day_offsets(day, bodies)
+        return [self._user_record(s, i, day, bodies[i]) for i in keep]
 
     def user_profile(self, user_id: int) -> UserProfile:
         """The profile of the user with GitHub id ``user_id``."""
@@ -728,13 +910,20 @@ class Dataset:
         raise KeyError(user_id)
 
     # --- aggregates --------------------------------------------------------------------------
-    def aggregate(self, scope: Scope | tuple[str, str], day: date) -> dict[str, Any] | None:
-        """The ``organization-1-day`` / ``enterprise-1-day`` record, or None outside the range."""
+    def aggregate(
+        self, scope: Scope | tuple[str, str], day: date, version: int | None = None
+    ) -> dict[str, Any] | None:
+        """The ``organization-1-day`` / ``enterprise-1-day`` record, or None when there is no report
+        (outside the range, or a late aggregate in messy mode).
+
+        ``version=1`` gives the first-served version of a restated day (the sums of
+        ``users(scope, day, version=1)``); None or 2 the final one.
+        """
         s = _scope(scope)
         self.members(s)  # KeyError for an unknown scope
-        if not self.in_range(day):
+        if not self.in_range(day) or self._aggregate_is_late(s, day):
             return None
-        users = self.users(s, day)
+        users = self.users(s, day, version=version)
         id_key = "organization_id" if s.type == ORGANIZATION else "enterprise_id"
         rec: dict[str, Any] = {"day": day.isoformat(), id_key: self.scope_id(s)}
         rec["daily_active_users"] = len(users)
@@ -798,6 +987,13 @@ class Dataset:
             }
             for n, us in sorted(phases.items())
         ]
+        plan = self.messy_plan
+        if plan is not None and (variant := plan.inconsistent.get((s, day))) is not None:
+            delta = 1 + stable_int(self._seed, "messy-actives", s.type, s.name, day.isoformat()) % 3
+            if variant == "weekly_gt_monthly":
+                rec["weekly_active_users"] = rec["monthly_active_users"] + delta
+            else:
+                rec["weekly_active_users"] = max(0, rec["daily_active_users"] - delta)
         return rec
 
     @staticmethod
@@ -860,7 +1056,7 @@ class Dataset:
                     rows.append(
                         {
                             "user_id": p.user_id,
-                            "user_login": p.login,
+                            "user_login": self.login_on(i, day),
                             "day": day.isoformat(),
                             id_key: self.scope_id(s),
                             "team_id": team_id,
@@ -982,6 +1178,7 @@ class Dataset:
 
     def _seat(self, org: str, index: int, with_org: bool) -> dict[str, Any]:
         p = self.profiles[index]
+        login = self.login_on(index, self.config.end_day)
         info = self._org_infos[org]
         rng = _rng(self._seed, "seat", org, index)
         last = self._last_active(index, self.config.end_day)
@@ -1008,12 +1205,12 @@ class Dataset:
             "last_authenticated_at": None,
             "plan_type": self._plan_type(org),
             "assignee": {
-                "login": p.login,
+                "login": login,
                 "id": p.user_id,
                 "node_id": f"U_{p.user_id}",
                 "avatar_url": f"https://avatars.githubusercontent.com/u/{p.user_id}?v=4",
-                "url": f"https://api.github.com/users/{p.login}",
-                "html_url": f"https://github.com/{p.login}",
+                "url": f"https://api.github.com/users/{login}",
+                "html_url": f"https://github.com/{login}",
                 "type": "User",
                 "site_admin": False,
             },
@@ -1039,42 +1236,147 @@ class Dataset:
             seat["last_authenticated_at"] = _iso_ts(p.seat_start, 20 * 3600)
         if p.left_day is not None:
             seat["pending_cancellation_date"] = self._next_cycle().isoformat()
+        if self.messy_plan is not None:
+            self._offset_seat(org, index, seat)
         return seat
+
+    def _offset_seat(self, org: str, index: int, seat: dict[str, Any]) -> None:
+        """Messy mode: write about one seat in four's timestamps at non-UTC offsets (same instants)."""
+        from copilot_warehouse.simulator.messy import (
+            OFFSETS,
+            SEAT_OFFSET_SHARE,
+            SEAT_TIME_FIELDS,
+            with_offset,
+        )
+
+        if _uniform(self._seed, "messy-seat-ts", org, index) >= SEAT_OFFSET_SHARE:
+            return
+        for k, group in enumerate(SEAT_TIME_FIELDS):
+            offset = OFFSETS[stable_int(self._seed, "messy-seat-offset", org, index, k) % len(OFFSETS)]
+            for name in group:
+                if seat[name] is not None:
+                    seat[name] = with_offset(seat[name], offset)
+
+    @staticmethod
+    def seat_offset_fields(seat: dict[str, Any]) -> dict[str, dict[str, str]] | None:
+        """``{field: {"served": ts, "utc": ts_in_utc}}`` for the seat's timestamps written with a
+        non-UTC offset, or None when all are UTC (``...Z``) or null."""
+        out = {}
+        for name in ("created_at", "updated_at", "last_activity_at", "last_authenticated_at"):
+            value = seat.get(name)
+            if value and not value.endswith("Z"):
+                utc = datetime.fromisoformat(value).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+                out[name] = {"served": value, "utc": utc}
+        return out or None
+
+    def _odd_seat(self, org: str, kind: str, with_org: bool) -> dict[str, Any]:
+        """Messy mode: a seat row with ``assignee: null`` (``kind="null"``: a deleted account whose
+        seat is pending cancellation) or a Team as assignee (``kind="team"``: the older schema)."""
+        info = self._org_infos[org]
+        rng = _rng(self._seed, "messy-odd-seat", org, kind)
+        assignee: dict[str, Any] | None = None
+        if kind == "null":
+            created = _iso_ts(self.config.start_day - timedelta(days=rng.randint(30, 200)), 9 * 3600)
+            pending: str | None = self._next_cycle().isoformat()
+        else:
+            tid, slug = info.teams[rng.randrange(len(info.teams))]
+            created = _iso_ts(self.config.start_day - timedelta(days=rng.randint(400, 900)), 12 * 3600)
+            pending = None
+            assignee = {
+                "id": tid,
+                "node_id": f"T_{tid}",
+                "url": f"https://api.github.com/teams/{tid}",
+                "html_url": f"https://github.com/orgs/{org}/teams/{slug}",
+                "name": slug.title(),
+                "slug": slug,
+                "description": None,
+                "privacy": "closed",
+                "permission": "pull",
+                "members_url": f"https://api.github.com/teams/{tid}/members{{/member}}",
+                "repositories_url": f"https://api.github.com/teams/{tid}/repos",
+                "parent": None,
+            }
+        seat: dict[str, Any] = {
+            "created_at": created,
+            "updated_at": created,
+            "pending_cancellation_date": pending,
+            "last_activity_at": None,
+            "last_activity_editor": None,
+            "last_authenticated_at": None,
+            "plan_type": self._plan_type(org),
+            "assignee": assignee,
+            "assigning_team": None,
+            "organization": None,
+        }
+        if with_org:
+            seat["organization"] = {
+                "login": org,
+                "id": info.org_id,
+                "node_id": f"O_{info.org_id}",
+                "url": f"https://api.github.com/orgs/{org}",
+                "description": None,
+            }
+        return seat
+
+    def _org_seats(self, org: str, with_org: bool) -> list[dict[str, Any]]:
+        end = self.config.end_day
+        rows = [
+            self._seat(org, i, with_org)
+            for i in self._org_infos[org].members
+            if self.profiles[i].seat_start <= end
+        ]
+        plan = self.messy_plan
+        if plan is not None:
+            for kind, odd in (("null", plan.null_seat), ("team", plan.team_seat)):
+                if odd is not None and odd[0] == org:
+                    rows.insert(odd[1] % (len(rows) + 1), self._odd_seat(org, kind, with_org))
+        return rows
 
     def _next_cycle(self) -> date:
         e = self.config.end_day
         return date(e.year + (e.month == 12), e.month % 12 + 1, 1)
 
     def seats(self, scope: Scope | tuple[str, str]) -> list[dict[str, Any]]:
-        """Seat objects as of ``end_day`` (reference §4.2). Enterprise: one per granting org."""
+        """Seat objects as of ``end_day`` (reference §4.2). Enterprise: one per granting org.
+
+        In messy mode the listing also holds non-user rows (``assignee`` null or a Team); count
+        billed seats with :meth:`total_seats`, not ``len()``.
+        """
         s = _scope(scope)
         self.members(s)
-        end = self.config.end_day
         if s.type == ORGANIZATION:
-            return [
-                self._seat(s.name, i, False) for i in self.members(s) if self.profiles[i].seat_start <= end
-            ]
-        return [
-            self._seat(org, i, True)
-            for org in self.enterprise_orgs(s.name)
-            for i in self._org_infos[org].members
-            if self.profiles[i].seat_start <= end
-        ]
+            return self._org_seats(s.name, False)
+        return [seat for org in self.enterprise_orgs(s.name) for seat in self._org_seats(org, True)]
+
+    @staticmethod
+    def is_user_seat(seat: dict[str, Any]) -> bool:
+        """True when the seat's assignee is a user (not null, not a Team)."""
+        a = seat.get("assignee")
+        return a is not None and a.get("type") == "User"
+
+    def total_seats(self, scope: Scope | tuple[str, str]) -> int:
+        """GitHub's ``total_seats``: distinct users holding a seat (each once, whatever the rows)."""
+        return len({seat["assignee"]["id"] for seat in self.seats(scope) if self.is_user_seat(seat)})
 
     def billing(self, scope: Scope | tuple[str, str]) -> dict[str, Any]:
-        """``/copilot/billing`` (reference §4.1), consistent with :meth:`seats`."""
+        """``/copilot/billing`` (reference §4.1), consistent with :meth:`seats` (user seats only)."""
         s = _scope(scope)
         seats = self.seats(s)
         by_user: dict[int, dict] = {}
         for seat in seats:
-            by_user.setdefault(seat["assignee"]["id"], seat)
-        cycle = self.config.end_day.replace(day=1).isoformat()
-        active = sum(1 for x in by_user.values() if (x["last_activity_at"] or "") >= cycle)
+            if self.is_user_seat(seat):
+                by_user.setdefault(seat["assignee"]["id"], seat)
+        cycle = datetime.combine(self.config.end_day.replace(day=1), datetime.min.time(), UTC)
+
+        def at_or_after_cycle(ts: str | None) -> bool:
+            return ts is not None and datetime.fromisoformat(ts) >= cycle
+
+        active = sum(1 for x in by_user.values() if at_or_after_cycle(x["last_activity_at"]))
         plan = "enterprise" if s.type == ENTERPRISE else self._plan_type(s.name)
         return {
             "seat_breakdown": {
                 "total": len(by_user),
-                "added_this_cycle": sum(1 for x in by_user.values() if x["created_at"] >= cycle),
+                "added_this_cycle": sum(1 for x in by_user.values() if at_or_after_cycle(x["created_at"])),
                 "pending_cancellation": sum(1 for x in by_user.values() if x["pending_cancellation_date"]),
                 "pending_invitation": 0,
                 "active_this_cycle": active,
@@ -1214,13 +1516,18 @@ class Dataset:
         return [d for day in day_range(since, until) if (d := self.legacy_day(scope, day)) is not None]
 
     # --- report files ------------------------------------------------------------------------
-    def report_lines(self, scope: Scope | tuple[str, str], report: str, day: date | None) -> list[str] | None:
-        """NDJSON lines of a report (None when there is no report: the server answers 204).
+    def report_lines(
+        self, scope: Scope | tuple[str, str], report: str, day: date | None, version: int | None = None
+    ) -> list[str] | None:
+        """NDJSON lines of a report (None when there is no report: the server answers 204, or
+        :meth:`empty_answer`'s empty 200 in messy mode).
 
         Args:
             scope: The organization or enterprise.
             report: A report name, e.g. ``users-1-day`` or ``organization-28-day``.
             day: The report day (ignored for 28-day reports).
+            version: 1 for the first-served version of a restated day (messy mode), None or 2 for
+                the final version; other days have one version.
 
         Raises:
             KeyError: unknown scope or a report this scope type does not have.
@@ -1235,14 +1542,14 @@ class Dataset:
         if day is None:
             raise KeyError(report)
         makers = {
-            f"{kind}-1-day": lambda: [a] if (a := self.aggregate(s, day)) is not None else [],
-            "users-1-day": lambda: self.users(s, day),
+            f"{kind}-1-day": lambda: [a] if (a := self.aggregate(s, day, version)) is not None else [],
+            "users-1-day": lambda: self.users(s, day, version),
             "user-teams-1-day": lambda: self.user_teams(s, day),
             "repos-1-day": lambda: self.repos(s, day),
         }
         if report not in makers:
             raise KeyError(report)
-        if not self.in_range(day):
+        if not self.in_range(day) or (report == f"{kind}-1-day" and self._aggregate_is_late(s, day)):
             return None
         return [json.dumps(r, separators=(",", ":")) for r in makers[report]()]
 

@@ -9,6 +9,27 @@ reports (reference §3-§5): report calls answer ``download_links``; the links p
 send GitHub's rate-limit headers. ``requests`` records every call as
 ``(method, path_without_query, status)``; logs (logger ``copilot_warehouse.simulator``) never
 contain a query string, so neither the token nor a signature ends up in a log.
+
+Per-scope answers of real deployments (``SimulatorConfig`` fields, changeable while serving):
+
+- ``forbidden_scopes``: every metrics call of the scope (``/copilot/metrics/reports/...`` and the
+  legacy ``/copilot/metrics``) answers 403 with GitHub's message for a disabled "Copilot usage
+  metrics" policy or a missing permission; ``/copilot/billing`` and ``/copilot/billing/seats`` still
+  answer 200. :meth:`SimulatorServer.set_forbidden` flips it.
+- ``metrics_disabled_scopes``: metrics calls answer 422 "Copilot Usage Metrics API setting is
+  disabled at the organization or enterprise level" (:meth:`SimulatorServer.set_metrics_disabled`).
+- ``unavailable_reports``: the listed reports answer 404 for that scope while the others work
+  (:meth:`SimulatorServer.set_report_available` turns one on, or off, later).
+- An org or enterprise the simulator does not know answers 404 on every route.
+
+Checks run in that order, after the token check: 401, unknown scope 404, 403, 422, unknown or
+unavailable report 404, bad ``day`` 400, planned faults, then the answer.
+
+In messy mode (``SimulatorConfig(messy=True)``, :mod:`copilot_warehouse.simulator.messy`) the
+server also serves a restated day's first version on the first report-links call of that report
+and day (the final version afterwards; the download links carry the version they were handed out
+with, see :meth:`SimulatorServer.served_versions`) and answers some no-report days with an empty
+200 (``""``, ``null`` or no body) instead of 204.
 """
 
 from __future__ import annotations
@@ -39,6 +60,12 @@ from copilot_warehouse.simulator.data import (
     split_parts,
 )
 from copilot_warehouse.simulator.faults import FaultPlan, apply_data_faults
+from copilot_warehouse.simulator.messy import (
+    FINAL_VERSION,
+    FIRST_VERSION,
+    FORBIDDEN_MESSAGE,
+    METRICS_DISABLED_MESSAGE,
+)
 
 log = logging.getLogger("copilot_warehouse.simulator")
 
@@ -87,6 +114,10 @@ class SimulatorServer:
         self._used = 0
         self._reset_at = int(time.time()) + 3600
         self._parts_cache: OrderedDict[tuple, list[list[str]] | None] = OrderedDict()
+        self._forbidden: set[str] = set(self.config.forbidden_scopes)
+        self._metrics_disabled: set[str] = set(self.config.metrics_disabled_scopes)
+        self._unavailable: set[tuple[str, str]] = set(self.dataset.unavailable_reports())
+        self._served: dict[tuple[Scope, str, str], list[int]] = {}
 
     # --- lifecycle ---------------------------------------------------------------------------
     @property
@@ -101,6 +132,7 @@ class SimulatorServer:
         if self._httpd is not None:
             return self
         _ = self.dataset.profiles  # build once, before threads race for it
+        _ = self.dataset.messy_plan
         handler = type("Handler", (_Handler,), {"sim": self})
         self._httpd = ThreadingHTTPServer((self.host, self.port), handler)
         self._httpd.daemon_threads = True
@@ -140,6 +172,58 @@ class SimulatorServer:
             if m == method and rx.search(p) and (status is None or s == status)
         )
 
+    # --- per-scope answers --------------------------------------------------------------------
+    def set_forbidden(self, slug: str, forbidden: bool = True) -> None:
+        """Make every metrics call of ``slug`` answer 403 (True) or answer normally again (False)."""
+        with self._lock:
+            (self._forbidden.add if forbidden else self._forbidden.discard)(slug)
+
+    def set_metrics_disabled(self, slug: str, disabled: bool = True) -> None:
+        """Make every metrics call of ``slug`` answer 422 (True) or answer normally again (False)."""
+        with self._lock:
+            (self._metrics_disabled.add if disabled else self._metrics_disabled.discard)(slug)
+
+    def set_report_available(self, slug: str, report: str, available: bool = True) -> None:
+        """Offer ``report`` for ``slug`` (True: it starts answering 200/204) or withdraw it (404)."""
+        with self._lock:
+            if available:
+                self._unavailable.discard((slug, report))
+            else:
+                self._unavailable.add((slug, report))
+
+    def policy_answer(self, slug: str) -> tuple[int, str] | None:
+        """(status, message) every metrics call of ``slug`` answers now, or None when allowed."""
+        with self._lock:
+            if slug in self._forbidden:
+                return 403, FORBIDDEN_MESSAGE
+            if slug in self._metrics_disabled:
+                return 422, METRICS_DISABLED_MESSAGE
+        return None
+
+    def report_available(self, slug: str, report: str) -> bool:
+        """False while ``report`` answers 404 for ``slug`` (``unavailable_reports``)."""
+        with self._lock:
+            return (slug, report) not in self._unavailable
+
+    def served_versions(self, scope: Scope, report: str, day: date | str) -> list[int]:
+        """Versions of a restated day's report handed out so far, in order (``[1, 2, 2]``: the
+        first report-links call got version 1, two later ones the final version 2). Empty for a
+        report that is not restated or was not asked for."""
+        key = (scope, report, day if isinstance(day, str) else day.isoformat())
+        with self._lock:
+            return list(self._served.get(key, ()))
+
+    def _take_version(self, scope: Scope, report: str, day_key: str) -> int | None:
+        """The version a report-links call serves: None (one version), 1 the first time, then 2."""
+        day = None if day_key == "latest" else date.fromisoformat(day_key)
+        if not self.dataset.is_restated(scope, report, day):
+            return None
+        with self._lock:
+            served = self._served.setdefault((scope, report, day_key), [])
+            version = FIRST_VERSION if not served else FINAL_VERSION
+            served.append(version)
+        return version
+
     # --- rate limit --------------------------------------------------------------------------
     def _rate_headers(self, remaining_zero: bool = False, reset_in: float | None = None) -> dict[str, str]:
         with self._lock:
@@ -160,28 +244,46 @@ class SimulatorServer:
     def _sign(self, opaque: str, expires: int) -> str:
         return hmac.new(self._secret, f"{opaque}.{expires}".encode(), hashlib.sha256).hexdigest()
 
-    def make_link(self, scope: Scope, report: str, day_key: str, part: int, ttl: int | None = None) -> str:
-        """A signed download URL for part ``part`` (1-based) of a report."""
-        payload = json.dumps([scope.type, scope.name, report, day_key, part], separators=(",", ":"))
+    def make_link(
+        self,
+        scope: Scope,
+        report: str,
+        day_key: str,
+        part: int,
+        ttl: int | None = None,
+        version: int | None = None,
+    ) -> str:
+        """A signed download URL for part ``part`` (1-based) of a report (``version`` of a
+        restated day, None for the only or final version)."""
+        fields: list[Any] = [scope.type, scope.name, report, day_key, part]
+        if version is not None and version != FINAL_VERSION:
+            fields.append(version)
+        payload = json.dumps(fields, separators=(",", ":"))
         opaque = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
         expires = int(time.time()) + (self.config.link_ttl_seconds if ttl is None else ttl)
         return f"{self.url}/downloads/{opaque}?expires={expires}&signature={self._sign(opaque, expires)}"
 
     @staticmethod
-    def _decode_opaque(opaque: str) -> tuple[Scope, str, str, int]:
+    def _decode_opaque(opaque: str) -> tuple[Scope, str, str, int, int | None]:
         raw = base64.urlsafe_b64decode(opaque + "=" * (-len(opaque) % 4))
-        stype, name, report, day_key, part = json.loads(raw)
-        return Scope(stype, name), report, day_key, int(part)
+        stype, name, report, day_key, part, *rest = json.loads(raw)
+        return Scope(stype, name), report, day_key, int(part), (int(rest[0]) if rest else None)
 
-    def report_parts(self, scope: Scope, report: str, day_key: str) -> list[list[str]] | None:
-        """Clean NDJSON lines of a report split into parts (None: no report for that day)."""
-        key = (scope, report, day_key)
+    def report_parts(
+        self, scope: Scope, report: str, day_key: str, version: int | None = None
+    ) -> list[list[str]] | None:
+        """Clean NDJSON lines of a report split into parts (None: no report for that day).
+
+        ``version`` 1 is a restated day's first version; None the only or final one.
+        """
+        version = None if version == FINAL_VERSION else version  # the final version is the plain one
+        key = (scope, report, day_key, version)
         with self._lock:
             if key in self._parts_cache:
                 self._parts_cache.move_to_end(key)
                 return self._parts_cache[key]
         day = None if day_key == "latest" else date.fromisoformat(day_key)
-        lines = self.dataset.report_lines(scope, report, day)
+        lines = self.dataset.report_lines(scope, report, day, version)
         parts = None if lines is None else split_parts(lines, self.config.parts)
         with self._lock:
             self._parts_cache[key] = parts
@@ -377,10 +479,20 @@ class _Handler(BaseHTTPRequestHandler):
         return True
 
     # --- routes -----------------------------------------------------------------------------
+    def _policy_refused(self, scope: Scope, rate: dict[str, str]) -> bool:
+        """Answer 403/422 when the scope's metrics are forbidden or disabled; True when answered."""
+        refusal = self.sim.policy_answer(scope.name)
+        if refusal is None:
+            return False
+        self._error(refusal[0], refusal[1], rate)
+        return True
+
     def _report(self, scope: Scope, report: str, latest: bool, query: dict, rate: dict[str, str]) -> None:
         prefix = scope.api_prefix + "/copilot/metrics/reports/" + report
         served = (LATEST_REPORTS_SERVED if latest else DAILY_REPORTS_SERVED)[scope.type]
-        if report not in served:
+        if self._policy_refused(scope, rate):
+            return
+        if report not in served or not self.sim.report_available(scope.name, report):
             self._error(404, "Not Found", rate)
             return
         if latest:
@@ -398,11 +510,22 @@ class _Handler(BaseHTTPRequestHandler):
         target = f"{prefix}/{day_key}"
         if self._transport_fault(target, rate):
             return
-        parts = self.sim.report_parts(scope, report, day_key)
+        version = self.sim._take_version(scope, report, day_key)
+        parts = self.sim.report_parts(scope, report, day_key, version)
         if parts is None:
-            self._send(204, None, rate)
+            day = None if latest else date.fromisoformat(day_key)
+            empty = self.sim.dataset.empty_answer(scope, report, day)
+            if empty is None:
+                self._send(204, None, rate)
+            else:
+                self._send(200, empty, rate)
             return
-        links = [self.sim.make_link(scope, report, day_key, k + 1) for k in range(len(parts))]
+        if version is None:  # keep the call exactly as it always was
+            links = [self.sim.make_link(scope, report, day_key, k + 1) for k in range(len(parts))]
+        else:
+            links = [
+                self.sim.make_link(scope, report, day_key, k + 1, version=version) for k in range(len(parts))
+            ]
         body: dict[str, Any] = {"download_links": links}
         if latest:
             start, end = self.sim.dataset.window_28_day()
@@ -421,7 +544,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self._transport_fault(f"{path.rstrip('/')}/page-{page}", rate):
             return
         seats = self.sim.dataset.seats(scope)
-        total = len({s["assignee"]["id"] for s in seats})
+        total = self.sim.dataset.total_seats(scope)
         last = max(1, -(-len(seats) // per_page))
         chunk = seats[(page - 1) * per_page : page * per_page]
         headers = dict(rate)
@@ -444,6 +567,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _legacy(self, scope: Scope, path: str, query: dict, rate: dict[str, str]) -> None:
         cfg = self.sim.config
+        if self._policy_refused(scope, rate):
+            return
         if self._transport_fault(path, rate):
             return
         if cfg.legacy_start is None or cfg.legacy_end is None:
@@ -492,14 +617,14 @@ class _Handler(BaseHTTPRequestHandler):
         if time.time() > expires:
             self._error(403, "Request has expired")
             return
-        scope, report, day_key, part = self.sim._decode_opaque(opaque)
+        scope, report, day_key, part, version = self.sim._decode_opaque(opaque)
         target = f"{scope.api_prefix}/copilot/metrics/reports/{report}/{day_key}/part-{part}"
         fault = self.sim.faults.take_transport(target, "download")
         if fault is not None and fault.kind != "truncated":
             self._apply_download_fault(fault)
             if fault.kind != "slow":
                 return
-        parts = self.sim.report_parts(scope, report, day_key)
+        parts = self.sim.report_parts(scope, report, day_key, version)
         if parts is None or part > len(parts):
             self._error(404, "Not Found")
             return
