@@ -10,6 +10,7 @@ import sys
 
 import pytest
 import requests
+from copilot_warehouse.simulator import Dataset, SimulatorConfig
 
 
 def start(*args: str, env: dict | None = None) -> tuple[subprocess.Popen, str]:
@@ -94,6 +95,64 @@ def test_cli_day_range_and_legacy_range() -> None:
     ],
 )
 def test_cli_rejects_bad_arguments_with_a_clear_message(args: tuple, message: str) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "copilot_warehouse.simulator", "--port", "0", *args],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert proc.stdout == ""
+
+
+def test_cli_per_scope_answers_and_messy_mode(tmp_path) -> None:
+    manifest_path = tmp_path / "manifest.json"
+    proc, line = start("--forbidden", "acme-labs", "--metrics-disabled", "octo-enterprise",
+                       "--unavailable-report", "octo-demo:user-teams-1-day",
+                       "--unavailable-report", "octo-demo:users-28-day,acme-labs:repos-1-day",
+                       "--messy", "--manifest", str(manifest_path))  # fmt: skip
+    try:
+        url = json.loads(line)["url"]
+        auth = {"Authorization": "Bearer sim-token"}
+
+        def status(path: str, **params: str) -> int:
+            return requests.get(url + path, params=params, headers=auth, timeout=10).status_code
+
+        reports = "/copilot/metrics/reports/"
+        assert status("/orgs/acme-labs" + reports + "users-1-day", day="2026-11-18") == 403
+        assert status("/orgs/acme-labs/copilot/billing/seats") == 200
+        assert status("/enterprises/octo-enterprise" + reports + "enterprise-1-day", day="2026-11-18") == 422
+        assert status("/orgs/octo-demo" + reports + "user-teams-1-day", day="2026-11-18") == 404
+        assert status("/orgs/octo-demo" + reports + "users-28-day/latest") == 404
+        assert status("/orgs/octo-demo" + reports + "users-1-day", day="2026-11-18") == 200
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=15)
+    assert proc.returncode == 0
+    expected = SimulatorConfig(
+        forbidden_scopes=("acme-labs",),
+        metrics_disabled_scopes=("octo-enterprise",),
+        unavailable_reports={
+            "octo-demo": ("user-teams-1-day", "users-28-day"),
+            "acme-labs": ("repos-1-day",),
+        },
+        messy=True,
+    )
+    written = json.loads(manifest_path.read_text())
+    assert written == Dataset(expected).messy_manifest()
+    kinds = {e["kind"] for e in written["events"]}
+    assert {"forbidden", "metrics_disabled", "report_unavailable", "restated_day", "empty_200"} <= kinds
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(("--unavailable-report", "octo-demo"), "slug:report", id="no colon"),
+        pytest.param(("--unavailable-report", "octo-demo:repo-1-day"), "has no report", id="unknown report"),
+        pytest.param(("--forbidden", "no-such-org"), "not a configured", id="unknown forbidden scope"),
+        pytest.param(("--metrics-disabled", "no-such-ent"), "not a configured", id="unknown disabled scope"),
+    ],
+)
+def test_cli_rejects_bad_per_scope_arguments(args: tuple, message: str) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "copilot_warehouse.simulator", "--port", "0", *args],
         capture_output=True, text=True, timeout=30,
