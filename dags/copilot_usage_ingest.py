@@ -19,7 +19,9 @@ Per organization/enterprise (Variables `copilot_orgs`, optional `copilot_enterpr
 mapped task group:
 
 1. **check_availability** – one cheap API probe; a scope without access or without Copilot
-   metrics is *skipped* with the reason (the other scopes carry on).
+   metrics is *skipped* with the reason (the other scopes carry on). A single report GitHub does
+   not offer for a scope (e.g. `repos-1-day` answering 404) is recorded once as unavailable,
+   not counted as failed days, and asked for again once per UTC day.
 2. **fetch** – downloads each daily report of the run's days into the landing zone (network only,
    no pool, parallel across scopes), plus the gap partitions from earlier runs (204 / failed /
    missing), the `*-28-day/latest` reports (completeness check) and the day's seats/billing
@@ -35,7 +37,9 @@ Days GitHub cannot serve (before the scope's history start, older than a year, i
 clipped with a log line.
 
 **Run summary** (task `run_summary`): per scope and report, days requested, 204s, failures,
-retries and records; plus a freshness warning when no new report day arrived for more than 4 days.
+retries and records; each skipped scope with its reason; plus a freshness warning when no new
+report day arrived for more than 4 days. The run succeeds when at least one scope loaded and
+fails with one line per scope when none did (a wrong token, a policy turned off).
 See `docs/operations.md`.
 """
 
@@ -100,7 +104,7 @@ def copilot_usage_ingest():
 
         from airflow.sdk import Variable
         from airflow.sdk.exceptions import AirflowFailException
-        from copilot_warehouse import gaps, schedule
+        from copilot_warehouse import availability, gaps, schedule, warehouse
         from copilot_warehouse.config import ConfigError
 
         params = context["params"]
@@ -122,13 +126,21 @@ def copilot_usage_ingest():
             )
         except ConfigError as exc:
             raise AirflowFailException(str(exc)) from None  # a config error does not get better on retry
+        # The warehouse set-up: the raw schema exists from the first run on, loaded or not, so the
+        # transform always finds its sources.
+        warehouse.initialize(config.warehouse_path())
         # Clipping to GitHub's window uses the real date: retention is relative to today, not the run.
         today = max(window.today, dt.now(UTC).date())
         found = (
             gaps.find_gaps(config.warehouse_path(), scopes, today) if params.get("repair_gaps", True) else []
         )
+        states = availability.latest_states(config.warehouse_path(), scopes)
+        probe_day = dt.now(UTC).date()  # a report not offered is asked for again once per UTC day
         work = []
         for scope in scopes:
+            skip = availability.reports_to_skip(states, scope, probe_day)
+            for line in skip.values():
+                print(line)
             kept = schedule.clip_days(scope, window.days, today)
             scope_gaps = [g for g in found if g.scope == scope and g.day not in set(kept.days)]
             repair = sorted((g.report, g.day.isoformat()) for g in scope_gaps)
@@ -145,6 +157,7 @@ def copilot_usage_ingest():
                     "days": [d.isoformat() for d in kept.days],
                     "gap_partitions": [list(p) for p in repair],
                     "snapshot_day": today.isoformat(),
+                    "skip_reports": skip,
                 }
             )
         return work
@@ -186,7 +199,14 @@ def copilot_usage_ingest():
             # Raises when every call of the window failed (then the task retries); partial
             # failures stay in the receipts and become gaps that later runs repair.
             # The *-28-day/latest reports feed the completeness check (marts.fct_copilot_report_completeness).
-            receipts = ingest.fetch_scope_days(client, scope, work["days"], root, latest_28_day=True)
+            receipts = ingest.fetch_scope_days(
+                client,
+                scope,
+                work["days"],
+                root,
+                latest_28_day=True,
+                skip_reports=work.get("skip_reports"),
+            )
             for report, day in work["gap_partitions"]:
                 receipts.append(ingest.fetch_report(client, scope, report, date.fromisoformat(day), root))
             receipts += ingest.fetch_scope_snapshot(client, scope, work["snapshot_day"], root)
@@ -204,36 +224,49 @@ def copilot_usage_ingest():
             for line in schedule.summarize_receipts(receipts, summary):
                 print(line)
             # Receipts and counts only (the per-partition list stays in raw.ingest_log).
-            return {"receipts": receipts, "summary": {k: summary[k] for k in ("load_id", "scopes", "totals")}}
+            kept = ("load_id", "scopes", "totals", "unavailable")
+            return {"receipts": receipts, "summary": {k: summary.get(k) for k in kept}}
 
         return load(fetch(check_availability(work)))
 
     # all_done: summarise even when a scope failed or was skipped; the pool: it reads DuckDB.
     @task(trigger_rule="all_done", pool=config.DUCKDB_POOL, retries=0)
     def run_summary(work: list[dict], loads: list[dict], **context) -> dict:
-        """Log per scope and report what the run fetched, and warn when data stopped arriving."""
+        """Log per scope and report what the run fetched, and warn when data stopped arriving.
+
+        Fails (one line naming each scope and why) when no scope loaded anything: a wrong token or
+        a policy turned off must not pass as a green run. One loaded scope is enough to succeed;
+        the skipped ones are named with their reason.
+        """
         from datetime import datetime as dt
 
+        from airflow.sdk.exceptions import AirflowFailException
         from copilot_warehouse import gaps, schedule
 
-        checks = context["ti"].xcom_pull(
-            task_ids="ingest_scope.check_availability", key="availability", default=[]
+        checks = schedule.as_list(
+            context["ti"].xcom_pull(
+                task_ids="ingest_scope.check_availability", key="availability", default=[]
+            )
         )
-        checks = [c for c in (checks if isinstance(checks, list) else [checks]) if c]
-        work = [w for w in (work or []) if w]  # None when plan itself failed
-        loads = [x for x in (loads or []) if x]
+        work = schedule.as_list(work)  # empty when plan itself failed
+        loads = schedule.as_list(loads)  # a mapped group with one element gives that element
         loaded_scopes = set()
         for result in loads:
             for line in schedule.summarize_receipts(result["receipts"], result.get("summary")):
                 print(line)
+            for line in (result.get("summary") or {}).get("unavailable") or []:
+                print(line)
             loaded_scopes |= {f"{r['scope_type']}:{r['scope_name']}" for r in result["receipts"]}
+        not_loaded = []
         for check in checks:
             if not check["available"]:
-                print(f"{check['scope']}: skipped - {check['reason']}")
+                not_loaded.append(f"{check['scope']}: skipped - {check['reason']}")
         scopes = [config.Scope.from_dict(w["scope"]) for w in work]
         for scope in scopes:
             if scope.label not in loaded_scopes and not any(c["scope"] == scope.label for c in checks):
-                print(f"{scope.label}: no result - the scope failed, see its task logs")
+                not_loaded.append(f"{scope.label}: no result - the scope failed, see its task logs")
+        for line in not_loaded:
+            print(line)
         stale = []
         try:
             for fresh in gaps.check_freshness(config.warehouse_path(), scopes, dt.now(UTC).date()):
@@ -242,9 +275,17 @@ def copilot_usage_ingest():
                     stale.append(fresh.message)
         except Exception as exc:  # noqa: BLE001 - e.g. the warehouse is locked by a writer right now
             print(f"freshness check not possible: {exc}")
-        if stale:
+        if stale and loaded_scopes:
             notify.send_alert("Copilot usage data is not arriving: " + " | ".join(stale))
-        return {"scopes": len(scopes), "loaded": sorted(loaded_scopes), "stale": stale}
+        if scopes and not loaded_scopes:
+            raise AirflowFailException(schedule.nothing_loaded_line(not_loaded))
+        print(f"{len(loaded_scopes)} of {len(scopes)} scope(s) loaded")
+        return {
+            "scopes": len(scopes),
+            "loaded": sorted(loaded_scopes),
+            "not_loaded": not_loaded,
+            "stale": stale,
+        }
 
     work = plan()
     loads = ingest_scope.expand(work=work)

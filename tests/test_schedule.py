@@ -211,3 +211,32 @@ def test_resolve_window(kwargs, kind, days):
 def test_resolve_window_needs_an_anchor():
     with pytest.raises(ConfigError, match="logical date"):
         schedule.resolve_window(logical_date=None)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param(None, [], id="upstream failed or skipped"),
+        pytest.param({"receipts": []}, [{"receipts": []}], id="one mapped element arrives bare"),
+        pytest.param([{"a": 1}, None, {"b": 2}], [{"a": 1}, {"b": 2}], id="several, one of them None"),
+        pytest.param(({"a": 1},), [{"a": 1}], id="a lazy sequence"),
+        pytest.param("organization:x", ["organization:x"], id="a bare string is one item"),
+    ],
+)
+def test_as_list_takes_every_shape_airflow_hands_over(value, expected):
+    assert schedule.as_list(value) == expected
+
+
+def test_nothing_loaded_line_groups_scopes_that_share_a_reason():
+    line = schedule.nothing_loaded_line(
+        [
+            "organization:a: skipped - the token was rejected",
+            "enterprise:e: skipped - the token was rejected",
+            "organization:b: no result - the scope failed, see its task logs",
+        ]
+    )
+    assert line == (
+        "nothing was loaded: organization:a, enterprise:e: skipped - the token was rejected"
+        " | organization:b: no result - the scope failed, see its task logs"
+    )
+    assert "\n" not in line

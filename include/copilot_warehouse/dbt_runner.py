@@ -277,6 +277,10 @@ def build(
     Returns:
         The :class:`DbtResult`; ``.success`` is false on any model error or failing test.
     """
+    from copilot_warehouse import warehouse as wh
+
+    # dbt's sources are the raw tables: make sure they exist even when nothing was loaded yet.
+    wh.initialize(warehouse_path)
     args = ["build"]
     args += _selection("--select", select) + _selection("--exclude", exclude)
     if not unit_tests:

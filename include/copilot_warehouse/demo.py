@@ -41,6 +41,8 @@ _ECHO_MARKERS = (
     " day(s) requested",
     ": skipped - ",
     ": no result - ",
+    ": not offered for this ",
+    " scope(s) loaded",
     "newest report day",
     "dbt build:",
     "report written to",
@@ -54,6 +56,10 @@ _ECHO_MARKERS = (
 
 class DemoError(RuntimeError):
     """A step of ``make run``/``make backfill`` failed; the message says which and where to look."""
+
+
+class NothingLoadedError(DemoError):
+    """No scope loaded anything (a wrong token, a policy turned off): the message is one line."""
 
 
 @dataclass
@@ -105,9 +111,9 @@ def open_source(start_day: str | None = None, end_day: str | None = None) -> Ite
             label=f"the GitHub API of {ENV_CONN}",
         )
         return
-    from copilot_warehouse.simulator import SimulatorConfig, SimulatorServer
+    from copilot_warehouse.simulator import SimulatorServer
 
-    sim_config = SimulatorConfig()
+    sim_config = simulator_config()
     start, end = _range(start_day, end_day, sim_config.start_day, sim_config.end_day)
     with SimulatorServer(sim_config) as server:
         yield Source(
@@ -118,6 +124,31 @@ def open_source(start_day: str | None = None, end_day: str | None = None) -> Ite
             end=end,
             label=f"the bundled simulator at {server.url} (set {ENV_CONN} for the real API)",
         )
+
+
+def simulator_config():
+    """The simulator ``make run`` starts: its defaults, or the scopes the Variables name.
+
+    ``AIRFLOW_VAR_COPILOT_ORGS`` / ``AIRFLOW_VAR_COPILOT_ENTERPRISES``, when set, choose the
+    scopes the simulator serves (e.g. one org), validated as the DAG validates them (an empty
+    list is a clear error before any work).
+
+    Raises:
+        config.ConfigError: the Variables are malformed or name no scope.
+    """
+    import dataclasses
+
+    from copilot_warehouse.simulator import SimulatorConfig
+
+    sim_config = SimulatorConfig()
+    if os.environ.get(ENV_ORGS) is not None or os.environ.get(ENV_ENTERPRISES) is not None:
+        scopes = schedule.parse_scopes(os.environ.get(ENV_ORGS), os.environ.get(ENV_ENTERPRISES))
+        sim_config = dataclasses.replace(
+            sim_config,
+            orgs=tuple(s.name for s in scopes if s.type == config.ORGANIZATION),
+            enterprises=tuple(s.name for s in scopes if s.type == config.ENTERPRISE),
+        )
+    return sim_config
 
 
 def _say(text: str) -> None:
@@ -150,7 +181,11 @@ def run_dag(env: dict[str, str], dag_id: str, conf: dict | None = None, log_dir:
         for line in proc.stdout:
             log_file.write(line)
             tail = (tail + [line.rstrip()])[-40:]
-            if any(marker in line for marker in _ECHO_MARKERS) and "Returned value was" not in line:
+            if (
+                any(marker in line for marker in _ECHO_MARKERS)
+                and "Returned value was" not in line
+                and not line.lstrip().startswith(("raise ", "File "))  # traceback lines
+            ):
                 text = line.rstrip()
                 # structlog lines: "<ts> [level] message [logger] loc=..." -> keep the message
                 if "] " in text and text[:4].isdigit():
@@ -161,11 +196,25 @@ def run_dag(env: dict[str, str], dag_id: str, conf: dict | None = None, log_dir:
         code = proc.wait()
     elapsed = time.perf_counter() - started
     if code != 0:
+        nothing = _nothing_loaded_line(log_path)
+        if nothing:
+            raise NothingLoadedError(nothing)
         raise DemoError(
             f"the DAG {dag_id} failed (exit {code}); full log: {log_path}\n--- last lines ---\n"
             + "\n".join(tail[-25:])
         )
     return elapsed
+
+
+def _nothing_loaded_line(log_path: Path) -> str | None:
+    """The ingest run's "nothing was loaded: ..." line, if that is why it failed."""
+    marker = f"{schedule.NOTHING_LOADED}: "
+    with open(log_path, encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            if marker in line:
+                text = line[line.index(marker) :].rstrip()
+                return text.split(" [", 1)[0] if text.endswith("]") else text
+    return None
 
 
 def _mart_counts(con) -> list[tuple[str, int]]:
@@ -274,17 +323,24 @@ def run(argv: list[str]) -> int:
         env = _prepared_env(source)
         _say(f"Warehouse: {env[config.ENV_WAREHOUSE]}  landing: {env[config.ENV_LANDING]}")
         _say("[1/2] airflow dags test copilot_usage_ingest")
-        t = run_dag(
-            env,
-            "copilot_usage_ingest",
-            {"start_day": source.start.isoformat(), "end_day": source.end.isoformat()},
-        )
-        _say(f"      done in {t:.1f}s")
+        nothing_loaded: NothingLoadedError | None = None
+        try:
+            t = run_dag(
+                env,
+                "copilot_usage_ingest",
+                {"start_day": source.start.isoformat(), "end_day": source.end.isoformat()},
+            )
+            _say(f"      done in {t:.1f}s")
+        except NothingLoadedError as exc:
+            nothing_loaded = exc  # the marts are still built (empty): the transform runs anyway
+            _say("      the run loaded nothing (see the last line)")
         _say("[2/2] airflow dags test copilot_usage_transform")
         t = run_dag(env, "copilot_usage_transform")
         _say(f"      done in {t:.1f}s")
     code = print_summary(env[config.ENV_WAREHOUSE])
     _say(f"\nmake run finished in {time.perf_counter() - started:.1f}s")
+    if nothing_loaded is not None:
+        raise nothing_loaded
     return code
 
 
@@ -311,10 +367,12 @@ def backfill_range(
 ) -> dict:
     """Fetch, land and load ``source.start..source.end`` in chunks of days, then transform.
 
-    Each (scope, report, day) is asked for once. While one chunk loads (the only DuckDB writer),
-    the next chunk downloads in a background thread, so downloads never hold the writer. Every
-    partition is replaced in its own transaction: stopping at any point loses nothing already
-    loaded, and running again completes the range.
+    Each (scope, report, day) is asked for once. Chunks go newest first, so a report GitHub does
+    not offer for a scope is found on its newest day and not asked for in any other chunk (nor
+    at all when a run already found it unavailable today). While one chunk loads (the only DuckDB
+    writer), the next chunk downloads in a background thread, so downloads never hold the writer.
+    Every partition is replaced in its own transaction: stopping at any point loses nothing
+    already loaded, and running again completes the range.
 
     Args:
         source: where to fetch from, the scopes and the inclusive range.
@@ -326,12 +384,15 @@ def backfill_range(
             for GitHub's history window.
 
     Returns:
-        ``{"chunks", "partitions", "records", "failed", "no_report", "skipped_scopes", "seconds"}``.
+        ``{"chunks", "partitions", "records", "failed", "no_report", "skipped_scopes",
+        "unavailable_reports", "seconds"}``.
 
     Raises:
+        NothingLoadedError: every scope was skipped (after the transform built empty marts).
         DemoError: a chunk failed to load or dbt build failed.
     """
-    from copilot_warehouse import ingest
+    from copilot_warehouse import availability, ingest
+    from copilot_warehouse import warehouse as wh
 
     warehouse = str(warehouse or config.warehouse_path())
     landing_root = landing_root or config.landing_path()
@@ -341,15 +402,22 @@ def backfill_range(
     scopes: list[config.Scope] = []
     skipped: dict[str, str] = {}
     for scope in source.scopes:
-        availability = probe.check_availability(scope)
-        if availability.available:
+        check = probe.check_availability(scope)
+        if check.available:
             scopes.append(scope)
         else:
-            skipped[scope.label] = availability.reason
-            _say(f"  {scope.label}: skipped - {availability.reason}")
+            skipped[scope.label] = check.reason
+            _say(f"  {scope.label}: skipped - {check.reason}")
+    wh.initialize(warehouse)  # the raw schema exists even if nothing loads
     wanted = config.day_range(source.start, source.end)
     days_by_scope = {s: set(schedule.clip_days(s, wanted, today).days) for s in scopes}
-    chunks = _chunks(wanted, max(1, chunk_days))
+    chunks = _chunks(wanted, max(1, chunk_days))[::-1]  # newest first: see the docstring
+    states = availability.latest_states(warehouse, scopes)
+    probe_day = datetime.now(UTC).date()
+    skip = {s: availability.reports_to_skip(states, s, probe_day) for s in scopes}
+    unavailable: list[str] = [line for reasons in skip.values() for line in reasons.values()]
+    for line in unavailable:
+        _say(f"  {line}")
 
     def fetch_chunk(chunk: list[date]) -> list[dict]:
         receipts: list[dict] = []
@@ -359,7 +427,13 @@ def backfill_range(
             if not days:
                 return []
             try:
-                return ingest.fetch_scope_days(_client_for(source), scope, days, landing_root)
+                return [
+                    r
+                    for r in ingest.fetch_scope_days(
+                        _client_for(source), scope, days, landing_root, skip_reports=skip[scope]
+                    )
+                    if r.get("checked", True)  # reports skipped as known are said once, above
+                ]
             except ingest.IngestError as exc:  # every call failed: logged, the other scopes go on
                 _say(f"  {exc}")
                 return []
@@ -374,17 +448,26 @@ def backfill_range(
         pending = prefetch.submit(fetch_chunk, chunks[0]) if chunks else None
         for index, chunk in enumerate(chunks):
             receipts = pending.result()
+            for r in receipts:  # found unavailable on its newest day: not asked for in later chunks
+                if r["status"] == ingest.UNAVAILABLE and r.get("report_unavailable"):
+                    scope = config.Scope(r["scope_type"], r["scope_name"])
+                    skip[scope][r["report"]] = r.get("message") or "not offered"
             pending = prefetch.submit(fetch_chunk, chunks[index + 1]) if index + 1 < len(chunks) else None
             if index == len(chunks) - 1:  # once, like a DAG run: today's seats/billing, 28-day reports
                 client = _client_for(source)
                 for scope in scopes:
                     receipts += ingest.fetch_scope_snapshot(client, scope, today, landing_root)
-                    receipts += ingest.fetch_latest_28_day(client, scope, landing_root)
+                    receipts += ingest.fetch_latest_28_day(
+                        client, scope, landing_root, skip_reports=skip[scope]
+                    )
             try:
                 summary = ingest.load_receipts(receipts, warehouse, landing_root)
             except ingest.IngestError as exc:
                 raise DemoError(f"chunk {chunk[0]}..{chunk[-1]}: {exc}") from None
             t = summary["totals"]
+            for line in summary.get("unavailable") or []:
+                _say(f"  {line}")
+                unavailable.append(line)
             totals["partitions"] += t["days_loaded"]
             totals["records"] += t["records"]
             totals["failed"] += t["failed"]
@@ -395,9 +478,13 @@ def backfill_range(
             )
     if transform:
         transform_warehouse(warehouse)
+    if skipped and not scopes:
+        not_loaded = [f"{label}: skipped - {reason}" for label, reason in skipped.items()]
+        raise NothingLoadedError(schedule.nothing_loaded_line(not_loaded))
     totals |= {
         "chunks": len(chunks),
         "skipped_scopes": skipped,
+        "unavailable_reports": unavailable,
         "seconds": round(time.perf_counter() - started, 1),
     }
     return totals

@@ -262,6 +262,40 @@ def parse_scopes(orgs_value: object, enterprises_value: object = None) -> list[c
     return list(dict.fromkeys(scopes))
 
 
+def as_list(value: object) -> list:
+    """A task's upstream value as a list, whatever shape Airflow hands it over in.
+
+    A mapped task (group) with one element gives that element rather than a one-item sequence,
+    a skipped or failed upstream gives None, and several give a lazy sequence. Dicts and strings
+    are single items; None items are dropped.
+    """
+    if value is None:
+        return []
+    if isinstance(value, dict | str | bytes):
+        return [value]
+    return [v for v in value if v is not None]
+
+
+NOTHING_LOADED = "nothing was loaded"
+
+
+def nothing_loaded_line(not_loaded: list[str]) -> str:
+    """One line saying that no scope loaded, grouping scopes that share a reason.
+
+    Args:
+        not_loaded: ``"<scope label>: <why>"`` lines (``"organization:x: skipped - <reason>"``).
+
+    Returns:
+        ``"nothing was loaded: organization:a, enterprise:b: skipped - <reason> | ..."``.
+    """
+    by_reason: dict[str, list[str]] = {}
+    for line in not_loaded:
+        label, _, why = line.partition(": ")
+        by_reason.setdefault(why, []).append(label)
+    parts = [f"{', '.join(labels)}: {why}" for why, labels in by_reason.items()]
+    return f"{NOTHING_LOADED}: " + (" | ".join(parts) if parts else "no scope was fetched")
+
+
 def summarize_receipts(receipts: list[dict], loaded: dict | None = None) -> list[str]:
     """Run-summary lines per (scope, report): days fetched, 204s, failures, retries, records.
 
@@ -285,6 +319,8 @@ def summarize_receipts(receipts: list[dict], loaded: dict | None = None) -> list
                 records[key] = records.get(key, 0) + int(part.get("records") or 0)
     groups: dict[tuple[str, str, str], list[dict]] = {}
     for r in receipts:
+        if r.get("report_unavailable"):  # a report not offered for the scope: said once elsewhere
+            continue
         groups.setdefault((r.get("scope_type", ""), r.get("scope_name", ""), r.get("report", "")), []).append(
             r
         )

@@ -2,6 +2,7 @@
 
 Raw tables keep each record's untouched JSON plus its keys and load metadata; dbt's staging
 models are the only readers. Every table is replaced one partition at a time by ``loader``.
+:func:`initialize` (the set-up every run starts with) creates them all before the first load.
 """
 
 from __future__ import annotations
@@ -240,3 +241,20 @@ def connect(
     if not read_only:
         con.execute(DDL)
     return con
+
+
+def initialize(path: str | Path | None = None, *, lock_timeout: float = 60.0) -> Path:
+    """The warehouse set-up: create the file, the ``raw`` schema and every raw table if missing.
+
+    Runs before any fetch, so dbt always finds its sources (empty marts on a warehouse where
+    nothing was loaded yet, e.g. after a first run whose every scope was skipped). Idempotent.
+
+    Returns:
+        The warehouse path.
+
+    Raises:
+        WarehouseLockedError: another process kept the write lock for ``lock_timeout`` seconds.
+    """
+    path = Path(path or config.warehouse_path())
+    connect(path, lock_timeout=lock_timeout).close()
+    return path
