@@ -277,7 +277,9 @@ def copilot_usage_ingest():
             print(f"freshness check not possible: {exc}")
         if stale and loaded_scopes:
             notify.send_alert("Copilot usage data is not arriving: " + " | ".join(stale))
-        if scopes and not loaded_scopes:
+        if not scopes:  # plan failed: its error (e.g. no scope configured) is the reason
+            raise AirflowFailException("no scope was planned: the plan task failed, see its log")
+        if not loaded_scopes:
             raise AirflowFailException(schedule.nothing_loaded_line(not_loaded))
         print(f"{len(loaded_scopes)} of {len(scopes)} scope(s) loaded")
         return {

@@ -34,6 +34,7 @@ from copilot_warehouse import airflow_env, config, schedule
 ENV_CONN = "AIRFLOW_CONN_GITHUB_COPILOT"
 ENV_ORGS = "AIRFLOW_VAR_COPILOT_ORGS"
 ENV_ENTERPRISES = "AIRFLOW_VAR_COPILOT_ENTERPRISES"
+ENV_MESSY = "COPILOT_SIMULATOR_MESSY"  # 1: the simulator serves the odd shapes of real GitHub data
 DEFAULT_REAL_RANGE_DAYS = 28
 DEFAULT_CHUNK_DAYS = 7
 # Lines of `airflow dags test` output worth showing on the console (the rest goes to a log file).
@@ -131,7 +132,9 @@ def simulator_config():
 
     ``AIRFLOW_VAR_COPILOT_ORGS`` / ``AIRFLOW_VAR_COPILOT_ENTERPRISES``, when set, choose the
     scopes the simulator serves (e.g. one org), validated as the DAG validates them (an empty
-    list is a clear error before any work).
+    list is a clear error before any work). ``COPILOT_SIMULATOR_MESSY=1`` turns on the
+    simulator's messy mode (restated days, renamed logins, odd seat rows, inconsistent active
+    counts, a report not offered, empty answers, late aggregates).
 
     Raises:
         config.ConfigError: the Variables are malformed or name no scope.
@@ -140,7 +143,7 @@ def simulator_config():
 
     from copilot_warehouse.simulator import SimulatorConfig
 
-    sim_config = SimulatorConfig()
+    sim_config = SimulatorConfig(messy=os.environ.get(ENV_MESSY, "").strip().lower() in {"1", "true", "yes"})
     if os.environ.get(ENV_ORGS) is not None or os.environ.get(ENV_ENTERPRISES) is not None:
         scopes = schedule.parse_scopes(os.environ.get(ENV_ORGS), os.environ.get(ENV_ENTERPRISES))
         sim_config = dataclasses.replace(
@@ -310,6 +313,35 @@ def _prepared_env(source: Source) -> dict[str, str]:
     return env
 
 
+def run_pipeline(env: dict[str, str], start: date, end: date, log_dir: Path | None = None) -> None:
+    """Both DAGs through ``airflow dags test``: ingest ``start..end``, then the transform.
+
+    The transform runs even when the ingest loaded nothing, so the marts exist (empty) and say so.
+
+    Raises:
+        NothingLoadedError: no scope loaded anything (after the transform ran); one line.
+        DemoError: a DAG run failed for another reason (the message names its log file).
+    """
+    _say("[1/2] airflow dags test copilot_usage_ingest")
+    nothing_loaded: NothingLoadedError | None = None
+    try:
+        t = run_dag(
+            env,
+            "copilot_usage_ingest",
+            {"start_day": start.isoformat(), "end_day": end.isoformat()},
+            log_dir=log_dir,
+        )
+        _say(f"      done in {t:.1f}s")
+    except NothingLoadedError as exc:
+        nothing_loaded = exc  # the marts are still built (empty): the transform runs anyway
+        _say("      the run loaded nothing (see the last line)")
+    _say("[2/2] airflow dags test copilot_usage_transform")
+    t = run_dag(env, "copilot_usage_transform", log_dir=log_dir)
+    _say(f"      done in {t:.1f}s")
+    if nothing_loaded is not None:
+        raise nothing_loaded
+
+
 def run(argv: list[str]) -> int:
     """``make run``: both DAGs through ``airflow dags test`` for the source's range, then the summary."""
     parser = argparse.ArgumentParser(prog="python -m copilot_warehouse run", description=run.__doc__)
@@ -317,26 +349,16 @@ def run(argv: list[str]) -> int:
     parser.add_argument("--end-day", help="last report day (default END_DAY)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
+    nothing_loaded: NothingLoadedError | None = None
     with open_source(args.start_day, args.end_day) as source:
         _say(f"Source: {source.label}")
         _say(f"Scopes: {', '.join(s.label for s in source.scopes)}; days {source.start}..{source.end}")
         env = _prepared_env(source)
         _say(f"Warehouse: {env[config.ENV_WAREHOUSE]}  landing: {env[config.ENV_LANDING]}")
-        _say("[1/2] airflow dags test copilot_usage_ingest")
-        nothing_loaded: NothingLoadedError | None = None
         try:
-            t = run_dag(
-                env,
-                "copilot_usage_ingest",
-                {"start_day": source.start.isoformat(), "end_day": source.end.isoformat()},
-            )
-            _say(f"      done in {t:.1f}s")
+            run_pipeline(env, source.start, source.end)
         except NothingLoadedError as exc:
-            nothing_loaded = exc  # the marts are still built (empty): the transform runs anyway
-            _say("      the run loaded nothing (see the last line)")
-        _say("[2/2] airflow dags test copilot_usage_transform")
-        t = run_dag(env, "copilot_usage_transform")
-        _say(f"      done in {t:.1f}s")
+            nothing_loaded = exc
     code = print_summary(env[config.ENV_WAREHOUSE])
     _say(f"\nmake run finished in {time.perf_counter() - started:.1f}s")
     if nothing_loaded is not None:
