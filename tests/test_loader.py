@@ -184,13 +184,28 @@ def test_a_json_array_file_is_expanded_element_by_element(con, root):
 
 
 def test_a_malformed_json_array_file_is_quarantined_whole_and_other_parts_load(con, root):
-    land(root, {"part-0001.ndjson": b'[{"user_id": 1}, {"user_id": ', "part-0002.ndjson": ndjson(user(2))})
+    land(root, {"part-0001.ndjson": b'[{"user_id": 1}, {"user_id": x}]', "part-0002.ndjson": ndjson(user(2))})
     result = loader.load_partition(con, ORG, USERS, DAY, root, "load-1")
     assert (result.records, result.quarantined, result.parts) == (1, 1, 2)
     [(part, line_no, reason, raw_line)] = quarantine(con)
     assert part.endswith("part-0001.ndjson") and line_no is None
-    assert reason.startswith("malformed JSON array file")
-    assert raw_line == '[{"user_id": 1}, {"user_id": '
+    assert reason == "malformed JSON array file: record 2 at line 1 column 30: Expecting value"
+    assert raw_line == '[{"user_id": 1}, {"user_id": x}]'
+
+
+def test_a_json_array_cut_short_loads_its_whole_records_and_quarantines_the_cut_one(con, root):
+    land(root, {"part-0001.ndjson": b'[{"user_id": 1}, {"user_id": ', "part-0002.ndjson": ndjson(user(2))})
+    result = loader.load_partition(con, ORG, USERS, DAY, root, "load-1")
+    assert (result.records, result.quarantined, result.parts) == (2, 1, 2)
+    assert rows(con, "select user_id, _part[-16:], _line from raw.copilot_usage_users order by 1") == [
+        (1, "part-0001.ndjson", 1),
+        (2, "part-0002.ndjson", 1),
+    ]
+    assert quarantine(con)[0][1:] == (
+        2,
+        "malformed JSON: the part ends mid-record (record 2, from line 1 of the file, is cut short)",
+        '{"user_id": ',
+    )
 
 
 def test_records_repeated_across_parts_count_once_keeping_the_first(con, root):

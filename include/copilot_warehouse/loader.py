@@ -5,6 +5,16 @@ text (``read_csv`` with one VARCHAR column, no quoting, NUL as delimiter, 16 MB 
 every check is SQL (``json_valid``, ``json_type``, ``json_extract``). A part that is a JSON array
 rather than NDJSON is expanded element by element (``read_json_objects(format='array')``).
 
+A part is recognised by its content, never by its name. Plain NDJSON (LF or CRLF line endings,
+with or without a final newline, blank lines, a UTF-8 byte-order mark) and JSON arrays (on one
+line or pretty-printed) are read in place. The rarer shapes are rewritten as NDJSON in a temp
+folder first: gzip-compressed bytes (``1f 8b``) are decompressed; JSON spread over lines (an
+aggregate day or the 28-day ``{"report_start_day", ..., "day_totals": [...]}`` wrapper written
+with ``indent``, several pretty-printed objects) is split into one line per record. ``_line`` is
+the line number in an NDJSON part and the record's position in a JSON array or document. A part
+cut short loads its whole records and quarantines the cut one, saying so; an empty part is read
+as no records.
+
 In one transaction the loader:
 
 1. deletes the partition's rows from its raw table (``warehouse.REPORT_TABLES``) and its
@@ -25,11 +35,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import os
 import re
 import shutil
 import tempfile
 import uuid
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
@@ -131,26 +143,57 @@ def _label(scope: Scope, report: str, day: date) -> str:
 
 
 # --- reading parts -------------------------------------------------------------------------------
-def _first_char(path: Path) -> str:
-    """First non-whitespace character of a file ('' when empty)."""
+GZIP_MAGIC = b"\x1f\x8b"
+_SNIFF_BYTES = 65536
+_LEADING = b" \t\r\n\xef\xbb\xbf"  # whitespace and the UTF-8 byte-order mark
+_READ_CHARS = 1 << 20  # text read at a time when a JSON document is split into records
+_WS = re.compile(r"[ \t\r\n]*")
+_DECODER = json.JSONDecoder()
+# What a JSON text cut at its end may stop on: part of a number, of true/false/null, of an escape.
+_CUT_TOKEN = re.compile(r"[-+.eE0-9]+|t(?:ru?)?|f(?:a(?:ls?)?)?|n(?:ul?)?|\\?u[0-9a-fA-F]{0,3}|\\")
+_CUT_LINE = "malformed JSON: the part ends mid-record (its last line is cut short, with no final newline)"
+
+
+def _sniff(path: Path) -> str:
+    """How a part is written, from its first bytes.
+
+    Returns:
+        ``empty`` (nothing but whitespace or a byte-order mark), ``gzip`` (magic bytes ``1f 8b``,
+        whatever the file name), ``array`` (first character ``[``), ``document`` (a JSON object
+        spread over several lines: the first line starts with ``{`` and does not end with ``}``),
+        else ``lines`` (NDJSON, the common case).
+    """
     with open(path, "rb") as fh:
-        while chunk := fh.read(65536):
-            stripped = chunk.lstrip(b" \t\r\n\xef\xbb\xbf")
-            if stripped:
-                return chr(stripped[0])
-    return ""
+        head = fh.read(_SNIFF_BYTES)
+        if head[:2] == GZIP_MAGIC:
+            return "gzip"
+        text = head.lstrip(_LEADING)
+        while not text:
+            head = fh.read(_SNIFF_BYTES)
+            if not head:
+                return "empty"
+            text = head.lstrip(_LEADING)
+    if text[:1] == b"[":
+        return "array"
+    end = text.find(b"\n")
+    if text[:1] == b"{" and end >= 0 and not text[:end].rstrip(b" \t\r").endswith(b"}"):
+        return "document"
+    return "lines"
 
 
 def _lines_sql(path: Path) -> str:
     return (
         f"read_csv({_q(str(path))}, columns = {{'line': 'VARCHAR'}}, header = false, delim = chr(0), "
         f"quote = '', escape = '', new_line = '\\r\\n', strict_mode = false, auto_detect = false, "
-        f"max_line_size = {MAX_LINE_BYTES})"
+        f"compression = 'none', max_line_size = {MAX_LINE_BYTES})"
     )
 
 
 def _array_sql(path: Path) -> str:
-    return f"read_json_objects({_q(str(path))}, format = 'array', maximum_object_size = {MAX_LINE_BYTES})"
+    return (
+        f"read_json_objects({_q(str(path))}, format = 'array', compression = 'none', "
+        f"maximum_object_size = {MAX_LINE_BYTES})"
+    )
 
 
 @dataclass
@@ -159,7 +202,7 @@ class _Source:
 
     index: int
     relpath: str
-    sql: str | None  # select _pidx, _part, _line, line
+    sql: str | None  # select _pidx, _part, _line, _cut, line
     pre_quarantine: list[tuple[str, int | None, str, str | None]]  # (part, line, reason, raw)
     lines: int | None = None  # lines in an NDJSON part (None: unknown, e.g. a JSON array)
 
@@ -172,53 +215,89 @@ def _prepare_sources(
 ) -> list[_Source]:
     """Decide how each part is read.
 
-    A JSON array that does not parse is quarantined as a whole (checked before the transaction).
-    Invalid UTF-8 makes ``read_csv`` reject a whole file; the load then rolls back and is retried
-    with the files in ``sanitize`` copied with their bad lines blanked out (keeping line numbers)
-    and those lines quarantined. A file holding a NUL byte (the column delimiter, never valid in
-    JSON text) is treated the same way from the start.
+    Plain NDJSON (LF or CRLF, with or without a final newline, blank lines, a byte-order mark) is
+    read in place by DuckDB, and so is a JSON array. Other shapes are first rewritten as NDJSON in
+    a temp folder: a gzip part is decompressed (then read like any part); a JSON document spread
+    over lines (pretty-printed objects, the 28-day wrapper) and a JSON array DuckDB cannot read are
+    split into one line per record. ``_line`` is then the record's position in the part.
+
+    Faults found before SQL are quarantined with the part's name: gzip data cut short or corrupt
+    (what decompressed loads), a document cut mid-record (the whole records before it load) and a
+    JSON array that does not parse (quarantined whole). Invalid UTF-8 makes ``read_csv`` reject a
+    whole file; the load then rolls back and is retried with the files in ``sanitize`` copied with
+    their bad lines blanked out (keeping line numbers) and those lines quarantined. A file holding
+    a NUL byte (the column delimiter, never valid in JSON text) is treated the same way from the
+    start.
     """
     sources = []
-    for index, (rel, path) in enumerate(files, start=1):
-        head = _first_char(path)
+    for index, (rel, landed) in enumerate(files, start=1):
+        path = landed
         pre: list[tuple[str, int | None, str, str | None]] = []
-        if head == "":
+        kind = _sniff(path)
+        if kind == "gzip":
+            path = tmpdir() / f"gunzip-{index:04d}.ndjson"
+            note = _gunzip(landed, path)
+            if note:
+                pre.append((rel, None, note, None))
+            kind = _sniff(path)
+        if kind == "empty":
             sources.append(_Source(index, rel, None, pre))
             continue
-        if head == "[":
-            sql = _array_sql(path)
-            try:
-                con.execute(f"select count(*) from {sql}").fetchall()
-            except Exception as exc:  # duckdb.Error subclasses
+        if kind == "array" and _readable(con, _array_sql(path)):
+            select = (
+                f"select {index} as _pidx, {_q(rel)} as _part, row_number() over () as _line, "
+                "null::bigint as _cut, json::varchar as line from "
+            )
+            sources.append(_Source(index, rel, select + _array_sql(path), pre))
+            continue
+        if kind in ("array", "document"):
+            split = _split_json(path, tmpdir() / f"split-{index:04d}.ndjson")
+            if split.error is None or split.cut:
+                pre.extend(split.quarantine(rel))
+                path = split.dest
+                if not split.records:
+                    sources.append(_Source(index, rel, None, pre))
+                    continue
+            elif kind == "array":
                 raw = path.read_bytes()[:1_000_000].decode("utf-8", "replace")
-                reason = "malformed JSON array file: " + str(exc).splitlines()[0][:300]
-                pre.append((rel, None, reason, raw))
+                pre.append((rel, None, f"malformed JSON array file: {split.error}", raw))
                 sources.append(_Source(index, rel, None, pre))
                 continue
-            select = f"select {index} as _pidx, {_q(rel)} as _part, row_number() over () as _line, "
-            sources.append(_Source(index, rel, select + f"json::varchar as line from {sql}", pre))
-            continue
+            # else: NDJSON whose first line is not whole JSON; read it line by line
+        lines, has_nul, ends_open = _scan(path)
         sql = _lines_sql(path)
-        lines, has_nul = _scan(path)
-        if path in sanitize or has_nul:
+        if landed in sanitize or has_nul:
             clean = tmpdir() / f"clean-{index:04d}.ndjson"
-            pre = _blank_bad_lines(path, clean, rel)
+            pre.extend(_blank_bad_lines(path, clean, rel))
             sql = _lines_sql(clean)
-        select = f"select {index} as _pidx, {_q(rel)} as _part, row_number() over () as _line, line from "
+        select = (
+            f"select {index} as _pidx, {_q(rel)} as _part, row_number() over () as _line, "
+            f"{lines if ends_open else 'null'}::bigint as _cut, line from "
+        )
         sources.append(_Source(index, rel, select + sql, pre, lines))
     return sources
 
 
-def _scan(path: Path) -> tuple[int, bool]:
-    """Lines in a file as ``read_csv`` sees them (a last line without a newline counts), and
-    whether it holds a NUL byte (the column delimiter: such a line would be cut short)."""
+def _readable(con: Any, sql: str) -> bool:
+    """Whether DuckDB reads a table function through (a JSON array that parses)."""
+    try:
+        con.execute(f"select count(*) from {sql}").fetchall()
+    except Exception:  # noqa: BLE001 - duckdb.Error subclasses: the part is read record by record
+        return False
+    return True
+
+
+def _scan(path: Path) -> tuple[int, bool, bool]:
+    """Lines in a file as ``read_csv`` sees them (a last line without a newline counts), whether
+    it holds a NUL byte (the column delimiter: such a line would be cut short), and whether its
+    last line has no final newline."""
     count, last, nul = 0, b"\n", False
     with open(path, "rb") as fh:
         while chunk := fh.read(1 << 22):
             count += chunk.count(b"\n")
             nul = nul or b"\x00" in chunk
             last = chunk[-1:]
-    return count + (last != b"\n"), nul
+    return count + (last != b"\n"), nul, last != b"\n"
 
 
 def _blank_bad_lines(src: Path, dest: Path, rel: str) -> list[tuple[str, int | None, str, str | None]]:
@@ -239,6 +318,214 @@ def _blank_bad_lines(src: Path, dest: Path, rel: str) -> list[tuple[str, int | N
             else:
                 fout.write(raw)
     return bad
+
+
+def _gunzip(src: Path, dest: Path) -> str | None:
+    """Decompress a gzip part (every member of it) to ``dest``.
+
+    Returns:
+        None, or a note for the quarantine when the gzip data is cut short or corrupt: what
+        decompressed before the fault is in ``dest`` and loads like any part (a record cut in
+        half is then quarantined as its last line), the records after it are missing.
+    """
+    written, note = 0, None
+    inflate = zlib.decompressobj(wbits=31)  # 31: gzip header and trailer
+    with open(src, "rb") as fin, open(dest, "wb") as fout:
+        try:
+            pending = b""
+            while chunk := pending or fin.read(1 << 20):
+                pending = b""
+                if inflate.eof:  # one member ended: another member, or padding after the data
+                    chunk += fin.read(max(0, 2 - len(chunk)))
+                    if chunk[:2] != GZIP_MAGIC:
+                        trailing = len(chunk.strip(b"\x00"))
+                        while more := fin.read(1 << 20):
+                            trailing += len(more.strip(b"\x00"))
+                        if trailing:
+                            note = f"gzip part has {trailing:,} bytes after its gzip data; they were ignored"
+                        break
+                    inflate = zlib.decompressobj(wbits=31)
+                out = inflate.decompress(chunk)
+                fout.write(out)
+                written += len(out)
+                if inflate.eof:
+                    pending = inflate.unused_data
+        except zlib.error as exc:
+            return (
+                f"gzip data is corrupt after {written:,} decompressed bytes ({exc}); "
+                "the records after that point are missing"
+            )
+        if not inflate.eof:
+            out = inflate.flush()
+            fout.write(out)
+            return (
+                f"gzip data ends early after {written + len(out):,} decompressed bytes (the part is "
+                "cut short); the records after that point are missing"
+            )
+    return note
+
+
+@dataclass
+class _Split:
+    """A JSON document rewritten as NDJSON by :func:`_split_json`.
+
+    Attributes:
+        dest: the NDJSON file, one line per record.
+        records: records written.
+        error: None when the whole document parsed, else what is wrong and where.
+        cut: the document ends inside record ``records + 1`` (the part ends mid-record).
+        tail: the text of the cut record, to the end of the part.
+    """
+
+    dest: Path
+    records: int
+    error: str | None = None
+    cut: bool = False
+    tail: str | None = None
+
+    def quarantine(self, rel: str) -> list[tuple[str, int | None, str, str | None]]:
+        """The cut record as a quarantine row (position ``records + 1``), if there is one."""
+        if not self.cut:
+            return []
+        return [(rel, self.records + 1, f"malformed JSON: {self.error}", self.tail)]
+
+
+class _DocumentError(Exception):
+    def __init__(self, message: str, cut: bool, tail: str | None = None) -> None:
+        super().__init__(message)
+        self.cut, self.tail = cut, tail
+
+
+class _JsonValues:
+    """The top-level JSON values of a text file, one at a time, and each element of a top-level
+    array on its own. The file is read a block at a time, so memory holds about one record;
+    a value still open at the end of the buffer reads the next block (doubling) and retries.
+
+    Raises (from iteration):
+        _DocumentError: the text is not JSON from some record on (``cut`` when it ends inside one).
+    """
+
+    def __init__(self, fh: Any) -> None:
+        self.fh, self.buf, self.pos, self.eof = fh, "", 0, False
+        self.lines_before = 0  # newlines in the text dropped from the front of the buffer
+        self.record = 0
+
+    def _more(self) -> bool:
+        """Append the next block (at least as long as the unread text); False at the end."""
+        if self.eof:
+            return False
+        try:
+            chunk = self.fh.read(max(_READ_CHARS, len(self.buf) - self.pos))
+        except UnicodeDecodeError as exc:
+            message = f"the text is not valid UTF-8 after line {self._line(len(self.buf))} ({exc.reason})"
+            raise _DocumentError(message, False) from None
+        if not chunk:
+            self.eof = True
+            return False
+        if self.pos >= _READ_CHARS:  # drop what was read (positions in self.buf move)
+            self.lines_before += self.buf.count("\n", 0, self.pos)
+            self.buf, self.pos = self.buf[self.pos :], 0
+        self.buf += chunk
+        return True
+
+    def _line(self, pos: int) -> int:
+        """Line number in the file of position ``pos`` of the buffer."""
+        return self.lines_before + self.buf.count("\n", 0, pos) + 1
+
+    def _where(self, pos: int) -> str:
+        column = pos - self.buf.rfind("\n", 0, pos)
+        return f"line {self._line(pos)} column {column}"
+
+    def _error(self, message: str, pos: int, *, cut: bool) -> _DocumentError:
+        if not cut:
+            return _DocumentError(f"record {self.record} at {self._where(pos)}: {message}", False)
+        start = f"line {self._line(self.pos)}"
+        if self.pos < len(self.buf):
+            message = (
+                f"the part ends mid-record (record {self.record}, from {start} of the file, is cut short)"
+            )
+        else:  # nothing of the record: the text ends between records of an open array
+            after = f"after record {self.record - 1} " if self.record > 1 else ""
+            message = f"{message} at {start} (records {after}may be missing)"
+        return _DocumentError(message, True, self.buf[self.pos :] or None)
+
+    def _next_char(self) -> str:
+        while True:
+            self.pos = _WS.match(self.buf, self.pos).end()
+            if self.pos < len(self.buf):
+                return self.buf[self.pos]
+            if not self._more():
+                return ""
+
+    def _incomplete(self, exc: json.JSONDecodeError) -> bool:
+        """The error may only mean the text stops there (a cut record, or the end of a block)."""
+        return exc.msg.startswith("Unterminated string") or len(self.buf) - exc.pos <= 16
+
+    def _ends_inside(self, exc: json.JSONDecodeError) -> bool:
+        """At the end of the text: the error is only that the text stops (a prefix of valid JSON)."""
+        rest = self.buf[exc.pos :].strip()
+        return exc.msg.startswith("Unterminated string") or not rest or bool(_CUT_TOKEN.fullmatch(rest))
+
+    def _value(self) -> str:
+        while True:
+            try:
+                _, end = _DECODER.raw_decode(self.buf, self.pos)
+            except json.JSONDecodeError as exc:
+                if self._incomplete(exc) and self._more():
+                    continue
+                raise self._error(exc.msg, exc.pos, cut=self._ends_inside(exc)) from None
+            if end == len(self.buf) and self._more():  # a number may go on in the next block
+                continue
+            text = self.buf[self.pos : end]
+            self.pos = end
+            return text
+
+    def __iter__(self) -> Iterator[str]:
+        state = "top"  # top level | "first" after '[' | "after" an element | "next" after ','
+        while True:
+            char = self._next_char()
+            if not char:
+                if state == "top":
+                    return
+                self.record += 1
+                if state == "after":
+                    raise self._error("the part ends before its JSON array is closed", self.pos, cut=True)
+                raise self._error("the array is not closed", self.pos, cut=True)
+            if state in ("first", "after") and char == "]":
+                state = "top"
+            elif state == "after":
+                if char != ",":
+                    self.record += 1
+                    raise self._error("expected ',' or ']' after an array element", self.pos, cut=False)
+                state = "next"
+            elif state == "top" and char == "[":
+                state = "first"
+            else:
+                self.record += 1
+                yield self._value()
+                state = "top" if state == "top" else "after"
+                continue
+            self.pos += 1
+
+
+def _split_json(src: Path, dest: Path) -> _Split:
+    """Rewrite a JSON document (any whitespace, top-level arrays expanded) as NDJSON in ``dest``.
+
+    Each record keeps its text; its line breaks, which valid JSON holds only between tokens, become
+    spaces. A document that is cut short keeps the records before the cut.
+    """
+    records = 0
+    with (
+        open(src, encoding="utf-8-sig", newline="") as fin,
+        open(dest, "w", encoding="utf-8", newline="\n") as fout,
+    ):
+        try:
+            for text in _JsonValues(fin):
+                fout.write(text.replace("\r", " ").replace("\n", " ") + "\n")
+                records += 1
+        except _DocumentError as exc:
+            return _Split(dest, records, str(exc), exc.cut, exc.tail)
+    return _Split(dest, records)
 
 
 # --- SQL for one report --------------------------------------------------------------------------
@@ -347,6 +634,8 @@ def _source_sql(sources: list[_Source]) -> str:
 def _classified_sql(spec: _ReportSpec, source_sql: str) -> str:
     """One row per non-blank line: part, line number, text, reason (null when valid), keys.
 
+    ``_cut`` is the number of a part's last line when the part has no final newline: that line,
+    if it is not JSON, is a record cut short by the end of the part (said so in its reason).
     Each line is parsed once: ``try(json_extract(line, [paths]))`` is null exactly when the line
     is not JSON; a JSON value is an object when its first character is ``{``.
     """
@@ -361,6 +650,7 @@ from (
     select *,
         case
             when _x is null and {blank} then 'blank'
+            when _x is null and _line = _cut then {_q(_CUT_LINE)}
             when _x is null then 'malformed JSON (invalid or truncated line)'
             when left(ltrim(line, ' ' || chr(9) || chr(13) || chr(65279)), 1) <> '{{'
                 then 'not a JSON object: a JSON ' || lower(coalesce(try(json_type(line)), 'value'))
@@ -369,7 +659,7 @@ from (
     from (
         select *{checks}
         from (
-            select _pidx, _part, _line, line, try(json_extract(line, {path_list})) as _x
+            select _pidx, _part, _line, _cut, line, try(json_extract(line, {path_list})) as _x
             from ({source_sql})
             where line is not null
         )
