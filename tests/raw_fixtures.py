@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -165,7 +166,11 @@ def load_days(
 
 
 def load_snapshots(con, dataset: Dataset, *, load_id: str, loaded_at: datetime | None = None) -> None:
-    """Load the seats and billing snapshot (as of the dataset's end day) for every scope."""
+    """Load the seats and billing snapshot (as of the dataset's end day) for every scope.
+
+    The listing's own count goes to ``raw.copilot_seat_totals`` as GitHub sends it: ``total_seats``
+    counts a member once (an enterprise listing repeats a member per granting org or team).
+    """
     loaded_at = loaded_at or datetime.now(UTC)
     snapshot_day = dataset.config.end_day
     for scope in scopes_of(dataset):
@@ -184,6 +189,18 @@ def load_snapshots(con, dataset: Dataset, *, load_id: str, loaded_at: datetime |
             ],
         )
         _insert(con, "raw.copilot_billing", [{**base, "record": json.dumps(dataset.billing(scope)), **meta}])
+        listing = dataset.seats(scope)
+        con.execute(
+            "delete from raw.copilot_seat_totals "
+            "where scope_type = ? and scope_name = ? and snapshot_day = ?",
+            [scope.type, scope.name, snapshot_day],
+        )
+        total = len({(s.get("assignee") or {}).get("id") for s in listing if s.get("assignee")})
+        _insert(
+            con,
+            "raw.copilot_seat_totals",
+            [{**base, "total_seats": total, "seat_rows": len(listing), **meta}],
+        )
 
 
 def load_latest_28_day(con, dataset: Dataset, *, load_id: str, loaded_at: datetime | None = None) -> None:
@@ -236,3 +253,121 @@ def load_legacy(
                 }
             )
     _insert(con, "raw.copilot_legacy_metrics", rows)
+
+
+# --- field cases: a folder of GitHub answers put into raw ------------------------------------------
+FIELD_CASES = Path("/work/shared/field-cases")
+DAILY_REPORTS = {
+    ORGANIZATION: ("organization-1-day", "users-1-day", "user-teams-1-day", "repos-1-day"),
+    ENTERPRISE: ("enterprise-1-day", "users-1-day", "user-teams-1-day", "repos-1-day"),
+}
+REPORT_KEYS: dict[str, tuple[str, Callable[[dict[str, Any]], dict[str, Any]]]] = {
+    "organization-1-day": ("raw.copilot_usage_aggregate", lambda r: {}),
+    "enterprise-1-day": ("raw.copilot_usage_aggregate", lambda r: {}),
+    "users-1-day": ("raw.copilot_usage_users", lambda r: {"user_id": r["user_id"]}),
+    "user-teams-1-day": (
+        "raw.copilot_user_teams",
+        lambda r: {"user_id": r["user_id"], "team_id": r["team_id"]},
+    ),
+    "repos-1-day": (
+        "raw.copilot_repos",
+        lambda r: {
+            "repo_key": str(r.get("repository_id") or r.get("repository_name") or r.get("repository"))
+        },
+    ),
+}
+
+
+def case_scopes(case_dir: Path) -> list[Scope]:
+    """The scopes a field case configures (``scopes.json``): organizations, then enterprises."""
+    cfg = json.loads((case_dir / "scopes.json").read_text())
+    return [Scope(ORGANIZATION, o) for o in cfg.get("orgs", [])] + [
+        Scope(ENTERPRISE, e) for e in cfg.get("enterprises", [])
+    ]
+
+
+def load_case(
+    con,
+    case_dir: Path,
+    *,
+    snapshot_day: date,
+    load_id: str,
+    loaded_at: datetime | None = None,
+    scopes: Iterable[Scope] | None = None,
+) -> dict[str, int]:
+    """Put a field case's GitHub answers into raw as the ingest and the loader would.
+
+    Every ``<scope>/<report>/<day>.ndjson`` becomes that partition's raw rows with a ``loaded``
+    (HTTP 200) ingest-log row; every other daily report of a day the scope has any file for is
+    logged ``no_report`` (HTTP 204), as GitHub answers a report the case has no file for. The
+    seats listing (``<scope>/seats.json``) goes through the loader's own ``load_snapshot`` (raw
+    seat rows plus the listing's ``total_seats``), taken on ``snapshot_day``.
+
+    Args:
+        con: open DuckDB connection with the raw schema.
+        case_dir: the case folder (holding ``scopes.json``).
+        snapshot_day: day of the seats snapshot.
+        load_id: stamped on every row.
+        loaded_at: stamped on every report row and log row (default now).
+        scopes: scopes to load (default every scope of ``scopes.json``).
+
+    Returns:
+        ``{"records": n, "seats": n}`` rows written.
+    """
+    from copilot_warehouse import loader
+
+    loaded_at = loaded_at or datetime.now(UTC)
+    rows: dict[str, list[dict[str, Any]]] = {}
+    log: list[dict[str, Any]] = []
+    seat_rows = 0
+    for scope in scopes or case_scopes(case_dir):
+        folder = case_dir / scope.name
+        files = {
+            (path.parent.name, date.fromisoformat(path.stem)): path
+            for path in sorted(folder.glob("*/*.ndjson"))
+        }
+        for day in sorted({day for _, day in files}):
+            for report in DAILY_REPORTS[scope.type]:
+                table, keys = REPORT_KEYS[report]
+                path = files.get((report, day))
+                records = (
+                    [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+                    if path
+                    else []
+                )
+                rows.setdefault(table, []).extend(
+                    _report_rows(scope, report, day, records, keys, load_id, loaded_at)
+                )
+                log.append(
+                    {
+                        "load_id": load_id,
+                        "scope_type": scope.type,
+                        "scope_name": scope.name,
+                        "report": report,
+                        "day": day,
+                        "http_status": 200 if path else 204,
+                        "status": "loaded" if path else "no_report",
+                        "records": len(records),
+                        "parts": 1 if records else 0,
+                        "message": None if path else "no report for this day yet (HTTP 204)",
+                        "started_at": loaded_at,
+                        "finished_at": loaded_at,
+                    }
+                )
+        seats_file = folder / "seats.json"
+        if seats_file.is_file():
+            listing = json.loads(seats_file.read_text())
+            written = loader.load_snapshot(
+                con,
+                scope,
+                snapshot_day,
+                None,
+                listing["seats"],
+                load_id,
+                total_seats=listing.get("total_seats"),
+            )
+            seat_rows += written["seats"]
+    for table, table_rows in rows.items():
+        _insert(con, table, table_rows)
+    _insert(con, "raw.ingest_log", log)
+    return {"records": sum(len(r) for r in rows.values()), "seats": seat_rows}

@@ -1,9 +1,18 @@
--- The latest seat snapshot per scope x member (seats API), with inactivity flags.
+-- The latest seat snapshot per scope x seat holder (seats API), with inactivity flags. A user's
+-- seat objects are one row; a seat object without a user assignee (null, or Team-shaped in the
+-- older seat schema) stays a row of its own with assignee_type 'none' or 'team' and null user
+-- columns: it counts as no member, no inactive and no never-used seat.
 with
 
 seats as (
 
-    select * from {{ ref('stg_github_copilot__seats') }}
+    select * from {{ ref('int_seats_merged') }}
+
+),
+
+seat_totals as (
+
+    select * from {{ ref('stg_github_copilot__seat_totals') }}
 
 ),
 
@@ -13,10 +22,43 @@ member_days as (
 
 ),
 
+snapshots as (
+
+    -- a listing with no rows at all still is the latest snapshot (its total is in seat_totals)
+    select
+        scope_type,
+        scope_name,
+        snapshot_day
+    from seats
+    union
+    select
+        scope_type,
+        scope_name,
+        snapshot_day
+    from seat_totals
+
+),
+
+latest_snapshot_days as (
+
+    select
+        scope_type,
+        scope_name,
+        max(snapshot_day) as snapshot_day
+    from snapshots
+    group by scope_type, scope_name
+
+),
+
 latest_snapshot as (
 
-    select * from seats
-    qualify snapshot_day = max(snapshot_day) over (partition by scope_type, scope_name)
+    select seats.*
+    from seats
+    inner join latest_snapshot_days
+        on
+            seats.scope_type = latest_snapshot_days.scope_type
+            and seats.scope_name = latest_snapshot_days.scope_name
+            and seats.snapshot_day = latest_snapshot_days.snapshot_day
 
 ),
 
@@ -49,8 +91,11 @@ final as (
     select
         latest_snapshot.scope_type,
         latest_snapshot.scope_name,
+        latest_snapshot.seat_key,
+        latest_snapshot.assignee_type,
         latest_snapshot.user_id,
-        {{ mart_login('latest_snapshot.user_login') }},
+        {{ mart_login('latest_snapshot.user_login') }} as user_login,
+        latest_snapshot.assignee_team_slug,
         latest_snapshot.snapshot_day,
         latest_snapshot.plan_type,
         latest_snapshot.created_at,
@@ -62,9 +107,12 @@ final as (
             latest_snapshot.snapshot_day - cast(latest_snapshot.last_activity_at as date) as bigint
         ) as days_since_last_activity,
         (
-            latest_snapshot.last_activity_at is null and last_active.last_active_day is null
+            latest_snapshot.assignee_type = 'user'
+            and latest_snapshot.last_activity_at is null
+            and last_active.last_active_day is null
         ) as is_never_used,
         case
+            when latest_snapshot.assignee_type != 'user' then false
             when data_end.last_data_day is not null
                 then coalesce(
                         last_active.last_active_day

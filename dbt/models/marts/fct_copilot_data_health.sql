@@ -1,5 +1,9 @@
 -- One row per scope: how complete and how fresh its data is. A day is missing when no daily
--- report of the scope was attempted for it between the first and the latest attempted day.
+-- report of the scope was attempted for it between the first and the latest attempted day. Days
+-- of a report GitHub does not offer for the scope (partition status 'unavailable') count as
+-- neither failed, without a report nor missing: the report is listed in unavailable_reports.
+-- The scope's latest seats listing is summarised beside GitHub's own total_seats, and
+-- source_anomalies counts its rows in fct_copilot_data_quality.
 with
 
 partitions as (
@@ -20,10 +24,80 @@ schema_keys as (
 
 ),
 
+report_availability as (
+
+    select * from {{ ref('int_report_availability_latest') }}
+
+),
+
+seats as (
+
+    select * from {{ ref('int_seats_merged') }}
+
+),
+
+seat_totals as (
+
+    select * from {{ ref('stg_github_copilot__seat_totals') }}
+
+),
+
+report_28_day_totals as (
+
+    select * from {{ ref('stg_github_copilot__report_28_day_totals') }}
+
+),
+
+data_quality as (
+
+    select * from {{ ref('fct_copilot_data_quality') }}
+
+),
+
+scopes as (
+
+    -- every scope any input knows of, so a scope with seats only (or a 28-day report only) has a row
+    select
+        scope_type,
+        scope_name
+    from partitions
+    union
+    select
+        scope_type,
+        scope_name
+    from quarantine
+    union
+    select
+        scope_type,
+        scope_name
+    from report_availability
+    union
+    select
+        scope_type,
+        scope_name
+    from seats
+    union
+    select
+        scope_type,
+        scope_name
+    from seat_totals
+    union
+    select
+        scope_type,
+        scope_name
+    from report_28_day_totals
+    union
+    select
+        scope_type,
+        scope_name
+    from data_quality
+
+),
+
 daily_partitions as (
 
     select * from partitions
-    where report like '%-1-day'
+    where report like '%-1-day' and status != 'unavailable'
 
 ),
 
@@ -80,11 +154,82 @@ new_keys as (
 
 ),
 
+unavailable as (
+
+    select
+        scope_type,
+        scope_name,
+        string_agg(
+            report || coalesce(' (HTTP ' || cast(http_status as varchar) || ')', ''), ', ' order by report
+        ) as unavailable_reports
+    from report_availability
+    where not is_available
+    group by scope_type, scope_name
+
+),
+
+anomalies as (
+
+    select
+        scope_type,
+        scope_name,
+        count(*) as source_anomalies
+    from data_quality
+    group by scope_type, scope_name
+
+),
+
+seat_snapshots as (
+
+    select
+        scope_type,
+        scope_name,
+        snapshot_day
+    from seats
+    union
+    select
+        scope_type,
+        scope_name,
+        snapshot_day
+    from seat_totals
+
+),
+
+latest_seat_snapshots as (
+
+    select
+        scope_type,
+        scope_name,
+        max(snapshot_day) as snapshot_day
+    from seat_snapshots
+    group by scope_type, scope_name
+
+),
+
+latest_seats as (
+
+    select
+        latest_seat_snapshots.scope_type,
+        latest_seat_snapshots.scope_name,
+        latest_seat_snapshots.snapshot_day,
+        coalesce(sum(seats.seat_objects), 0) as seat_rows,
+        count(seats.seat_key) filter (where seats.assignee_type = 'user') as user_seats,
+        count(seats.seat_key) filter (where seats.assignee_type != 'user') as non_user_seat_rows
+    from latest_seat_snapshots
+    left join seats
+        on
+            latest_seat_snapshots.scope_type = seats.scope_type
+            and latest_seat_snapshots.scope_name = seats.scope_name
+            and latest_seat_snapshots.snapshot_day = seats.snapshot_day
+    group by latest_seat_snapshots.scope_type, latest_seat_snapshots.scope_name, latest_seat_snapshots.snapshot_day
+
+),
+
 final as (
 
     select
-        scope_summary.scope_type,
-        scope_summary.scope_name,
+        scopes.scope_type,
+        scopes.scope_name,
         scope_summary.first_attempted_day,
         scope_summary.last_attempted_day,
         scope_summary.latest_report_day,
@@ -95,13 +240,41 @@ final as (
         cast(scope_summary.days_no_report as bigint) as days_no_report,
         cast(scope_summary.days_failed as bigint) as days_failed,
         cast(coalesce(quarantined.quarantined_records, 0) as bigint) as quarantined_records,
-        cast(new_keys.new_schema_keys as bigint) as new_schema_keys
-    from scope_summary
+        cast(new_keys.new_schema_keys as bigint) as new_schema_keys,
+        unavailable.unavailable_reports,
+        cast(coalesce(anomalies.source_anomalies, 0) as bigint) as source_anomalies,
+        latest_seats.snapshot_day as seat_snapshot_day,
+        cast(coalesce(seat_totals.seat_rows, latest_seats.seat_rows) as bigint) as seat_rows,
+        cast(latest_seats.user_seats as bigint) as user_seats,
+        cast(latest_seats.non_user_seat_rows as bigint) as non_user_seat_rows,
+        seat_totals.total_seats
+    from scopes
     cross join new_keys
+    left join scope_summary
+        on
+            scopes.scope_type = scope_summary.scope_type
+            and scopes.scope_name = scope_summary.scope_name
     left join quarantined
         on
-            scope_summary.scope_type = quarantined.scope_type
-            and scope_summary.scope_name = quarantined.scope_name
+            scopes.scope_type = quarantined.scope_type
+            and scopes.scope_name = quarantined.scope_name
+    left join unavailable
+        on
+            scopes.scope_type = unavailable.scope_type
+            and scopes.scope_name = unavailable.scope_name
+    left join anomalies
+        on
+            scopes.scope_type = anomalies.scope_type
+            and scopes.scope_name = anomalies.scope_name
+    left join latest_seats
+        on
+            scopes.scope_type = latest_seats.scope_type
+            and scopes.scope_name = latest_seats.scope_name
+    left join seat_totals
+        on
+            latest_seats.scope_type = seat_totals.scope_type
+            and latest_seats.scope_name = seat_totals.scope_name
+            and latest_seats.snapshot_day = seat_totals.snapshot_day
 
 )
 

@@ -22,7 +22,9 @@ language_totals as (
 
 seats as (
 
+    -- only seats held by users make members (null and Team-shaped assignees stay in the dimension)
     select * from {{ ref('dim_copilot_seats') }}
+    where assignee_type = 'user'
 
 ),
 

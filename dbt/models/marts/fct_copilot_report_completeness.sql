@@ -2,6 +2,8 @@
 -- 28-day report? 'ok' (same generations, acceptances and user lines), 'late' (the daily report
 -- last answered 204: GitHub published it later, re-pull the day), 'missing' (no daily data: never
 -- fetched or failed), 'disagrees' (daily data differs from the 28-day report: re-pull the day).
+-- Days of a scope report GitHub does not offer for the scope (partition status 'unavailable') and
+-- without daily data are left out: they are neither missing nor late.
 with
 
 report_totals as (
@@ -138,6 +140,8 @@ final as (
             else 'ok'
         end as status
     from compared
+    -- a day without daily data of a scope report GitHub does not offer for the scope is not missing
+    where has_daily_data or daily_status is distinct from 'unavailable'
 
 )
 

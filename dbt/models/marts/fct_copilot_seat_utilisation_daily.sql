@@ -1,6 +1,7 @@
 -- Scope x day: seats versus members active that day. Seat holders on a day come from the latest
 -- seats snapshot taken on or before it; days before the first snapshot are reconstructed from the
--- first snapshot (seats granted on or before the day, is_reconstructed = true).
+-- first snapshot (seats granted on or before the day, is_reconstructed = true). Seats are those held
+-- by users; GitHub's own total_seats of the snapshot is shown beside them.
 with
 
 usage_days as (
@@ -9,9 +10,15 @@ usage_days as (
 
 ),
 
-seats as (
+seat_rows as (
 
-    select * from {{ ref('stg_github_copilot__seats') }}
+    select * from {{ ref('int_seats_merged') }}
+
+),
+
+seat_totals as (
+
+    select * from {{ ref('stg_github_copilot__seat_totals') }}
 
 ),
 
@@ -21,13 +28,27 @@ member_days as (
 
 ),
 
+seats as (
+
+    -- seats held by users: null and Team-shaped assignees are no seat holders
+    select * from seat_rows
+    where assignee_type = 'user'
+
+),
+
 snapshots as (
 
     select distinct
         scope_type,
         scope_name,
         snapshot_day
-    from seats
+    from seat_rows
+    union
+    select
+        scope_type,
+        scope_name,
+        snapshot_day
+    from seat_totals
 
 ),
 
@@ -113,6 +134,7 @@ final as (
         {{ iso_week_start('day_snapshot.day') }} as week_start,
         day_snapshot.snapshot_day,
         cast(coalesce(holder_activity.seats, 0) as bigint) as seats,
+        seat_totals.total_seats,
         cast(coalesce(holder_activity.active_seat_holders, 0) as bigint) as active_seat_holders,
         cast(coalesce(holder_activity.seats, 0) - coalesce(holder_activity.active_seat_holders, 0) as bigint)
             as inactive_seats,
@@ -133,6 +155,11 @@ final as (
             day_snapshot.scope_type = active_members.scope_type
             and day_snapshot.scope_name = active_members.scope_name
             and day_snapshot.day = active_members.day
+    left join seat_totals
+        on
+            day_snapshot.scope_type = seat_totals.scope_type
+            and day_snapshot.scope_name = seat_totals.scope_name
+            and day_snapshot.snapshot_day = seat_totals.snapshot_day
 
 )
 

@@ -1,5 +1,6 @@
 -- Scope x ISO week: seats held (at the week's last day with data) versus seat holders active on
--- any day of the week (distinct, recomputed).
+-- any day of the week (distinct, recomputed). Seats are those held by users; GitHub's own
+-- total_seats of the snapshot is shown beside them.
 with
 
 utilisation_days as (
@@ -10,7 +11,15 @@ utilisation_days as (
 
 seats as (
 
-    select * from {{ ref('stg_github_copilot__seats') }}
+    -- seats held by users: null and Team-shaped assignees are no seat holders
+    select * from {{ ref('int_seats_merged') }}
+    where assignee_type = 'user'
+
+),
+
+seat_totals as (
+
+    select * from {{ ref('stg_github_copilot__seat_totals') }}
 
 ),
 
@@ -96,6 +105,7 @@ final as (
         week_ends.snapshot_day,
         week_ends.is_reconstructed,
         cast(coalesce(holder_activity.seats, 0) as bigint) as seats,
+        seat_totals.total_seats,
         cast(coalesce(holder_activity.active_seat_holders, 0) as bigint) as active_seat_holders,
         cast(coalesce(holder_activity.seats, 0) - coalesce(holder_activity.active_seat_holders, 0) as bigint)
             as inactive_seats,
@@ -106,6 +116,11 @@ final as (
             week_ends.scope_type = holder_activity.scope_type
             and week_ends.scope_name = holder_activity.scope_name
             and week_ends.week_start = holder_activity.week_start
+    left join seat_totals
+        on
+            week_ends.scope_type = seat_totals.scope_type
+            and week_ends.scope_name = seat_totals.scope_name
+            and week_ends.snapshot_day = seat_totals.snapshot_day
 
 )
 

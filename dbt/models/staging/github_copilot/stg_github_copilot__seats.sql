@@ -1,6 +1,8 @@
--- Seat snapshots: one row per scope, snapshot day and assignee. An enterprise listing carries one
--- seat object per granting org or team; they are merged here (earliest grant, latest activity).
--- Seats without an assignee are left out (billing counts them).
+-- Seat snapshots: one row per seat object of the newest load of each (scope, snapshot day), typed.
+-- Every row is kept, whatever its assignee: assignee_type says whether the seat is held by a user
+-- ('user': the assignee has a login), by a Team-shaped assignee of the older seat schema ('team':
+-- id, slug, name, no login) or by nobody ('none': `assignee: null`). User columns are null unless
+-- the assignee is a user. Timestamps carrying any UTC offset are read as the same UTC instant.
 with
 
 source as (
@@ -19,14 +21,20 @@ latest_load as (
 
 ),
 
-seat_objects as (
+typed as (
 
     select
         scope_type,
         scope_name,
         snapshot_day,
-        coalesce(user_id, {{ json_bigint('record', '$.assignee.id') }}) as user_id,
-        {{ json_varchar('record', '$.assignee.login') }} as user_login,
+        case
+            when {{ json_varchar('record', '$.assignee') }} is null then 'none'
+            when {{ json_varchar('record', '$.assignee.login') }} is not null then 'user'
+            else 'team'
+        end as assignee_type,
+        coalesce(user_id, {{ json_bigint('record', '$.assignee.id') }}) as assignee_id,
+        {{ json_varchar('record', '$.assignee.login') }} as assignee_login,
+        {{ json_varchar('record', '$.assignee.slug') }} as assignee_slug,
         {{ json_varchar('record', '$.plan_type') }} as plan_type,
         {{ json_timestamp('record', '$.created_at') }} as created_at,
         {{ json_timestamp('record', '$.last_activity_at') }} as last_activity_at,
@@ -35,6 +43,8 @@ seat_objects as (
         {{ json_date('record', '$.pending_cancellation_date') }} as pending_cancellation_date,
         {{ json_varchar('record', '$.assigning_team.slug') }} as assigning_team_slug,
         {{ json_varchar('record', '$.organization.login') }} as organization_login,
+        cast(record as varchar) as record_text,
+        _load_id,
         _loaded_at
     from latest_load
 
@@ -46,24 +56,34 @@ final as (
         scope_type,
         scope_name,
         snapshot_day,
-        user_id,
-        max(user_login) as user_login,
-        arg_max(plan_type, created_at) as plan_type,
-        min(created_at) as created_at,
-        max(last_activity_at) as last_activity_at,
-        arg_max(last_activity_editor, last_activity_at) as last_activity_editor,
-        max(last_authenticated_at) as last_authenticated_at,
-        -- the member keeps a seat while any of their seat objects is not being cancelled
-        case
-            when bool_and(pending_cancellation_date is not null) then max(pending_cancellation_date)
-        end as pending_cancellation_date,
-        count(*) as seat_objects,
-        list(distinct assigning_team_slug order by assigning_team_slug)
-        filter (where assigning_team_slug is not null) as assigning_team_slugs,
-        max(_loaded_at) as _loaded_at
-    from seat_objects
-    where user_id is not null
-    group by scope_type, scope_name, snapshot_day, user_id
+        assignee_type,
+        plan_type,
+        created_at,
+        last_activity_at,
+        last_activity_editor,
+        last_authenticated_at,
+        pending_cancellation_date,
+        assigning_team_slug,
+        organization_login,
+        _load_id,
+        _loaded_at,
+        case when assignee_type = 'user' then assignee_id end as user_id,
+        case when assignee_type = 'user' then assignee_login end as user_login,
+        case when assignee_type = 'team' then assignee_id end as assignee_team_id,
+        case when assignee_type = 'team' then assignee_slug end as assignee_team_slug,
+        -- a seat object has no id of its own: its scope, snapshot, assignee and position among
+        -- identical objects of the snapshot identify it
+        md5(concat_ws(
+            '|', scope_type, scope_name, cast(snapshot_day as varchar), assignee_type,
+            cast(assignee_id as varchar), organization_login, assigning_team_slug,
+            cast(row_number() over (
+                partition by
+                    scope_type, scope_name, snapshot_day, assignee_type, assignee_id,
+                    organization_login, assigning_team_slug
+                order by record_text
+            ) as varchar)
+        )) as seat_object_id
+    from typed
 
 )
 
