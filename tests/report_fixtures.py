@@ -4,7 +4,9 @@ This is a fixture of the contract in DESIGN.md §3 (names, grains and columns of
 pipeline output: the values are deterministic formulas so tests can recompute every figure with
 their own SQL. Three scopes (two organizations with different history lengths and one
 enterprise), 49 days, twelve languages (more than the report's top ten), seats that are active,
-inactive and never used, and a data-health and partition-status mart with gaps.
+inactive and never used (plus seat rows without a user assignee, which are none of these), a
+data-health and partition-status mart with gaps and an unavailable report, and two anomalies
+in the data-quality mart.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ ALL_MARTS = (
     "dim_copilot_seats",
     "fct_copilot_data_health",
     "fct_copilot_partition_status",
+    "fct_copilot_data_quality",
     # beyond the DESIGN §3 list, shown by the report when present
     "fct_copilot_team_usage_weekly",
     "fct_copilot_seat_utilisation_weekly",
@@ -128,6 +131,7 @@ MART_SQL: dict[str, str] = {
                d::date as day,
                ((m.user_id * 3 + datediff('day', s.first_day, d::date)) % 9)::bigint as code_generations,
                ((m.user_id * 3 + datediff('day', s.first_day, d::date)) % 9 // 3)::bigint as code_acceptances,
+               ((m.user_id * 3 + datediff('day', s.first_day, d::date)) % 9 // 3 * 2)::bigint as loc_added,
                ((m.user_id + datediff('day', s.first_day, d::date)) % 4 = 0) as used_chat,
                ((m.user_id + datediff('day', s.first_day, d::date)) % 7 = 0) as used_agent
         from {_scopes_sql()}
@@ -191,7 +195,8 @@ MART_SQL: dict[str, str] = {
     """,
     "dim_copilot_seats": f"""
         create table marts.dim_copilot_seats as
-        select s.scope_type, s.scope_name, k.user_id::bigint as user_id,
+        select s.scope_type, s.scope_name, 'user:' || k.user_id as seat_key, 'user' as assignee_type,
+               k.user_id::bigint as user_id,
                'dev-' || lpad(k.user_id::varchar, 2, '0') as user_login,
                case when k.user_id % 5 = 0 then 'enterprise' else 'business' end as plan_type,
                case when k.user_id <= 12 then timestamptz '{LAST_DAY} 09:30:00+00'
@@ -202,13 +207,21 @@ MART_SQL: dict[str, str] = {
                case when k.user_id = 14 then date '2026-12-01' end as pending_cancellation_date
         from {_scopes_sql()}
         cross join generate_series(1, 15) as k(user_id)
+        union all
+        -- seats without a user assignee: no member, never inactive or never used, not counted
+        select s.scope_type, s.scope_name, a.assignee_type || ':' || s.seed, a.assignee_type, null, null,
+               'business', null, null, false, false, date '2026-12-10'
+        from {_scopes_sql()}
+        cross join (values ('none'), ('team')) as a(assignee_type)
     """,
     "fct_copilot_data_health": f"""
         create table marts.fct_copilot_data_health as
         select scope_type, scope_name, date '{LAST_DAY}' as latest_report_day,
                (seed % 3)::integer as days_missing, (seed % 2)::integer as days_no_report,
                (case when scope_name = 'acme-labs' then 1 else 0 end)::integer as days_failed,
-               (seed * 2)::integer as quarantined_records
+               (seed * 2)::integer as quarantined_records,
+               case when scope_name = 'acme-labs' then 'repos-1-day (HTTP 404)' end as unavailable_reports,
+               (case when scope_name = 'octo-demo' then 2 else 0 end)::bigint as source_anomalies
         from {_scopes_sql()}
     """,
     "fct_copilot_partition_status": f"""
@@ -223,6 +236,22 @@ MART_SQL: dict[str, str] = {
         from {_scopes_sql()}
         cross join (values ('organization-1-day'), ('users-1-day'), ('user-teams-1-day')) as r(report)
         cross join generate_series(s.first_day, date '{LAST_DAY}', interval 1 day) as g(d)
+        union all
+        -- a report GitHub does not offer for acme-labs: its days are neither failed nor missing
+        select 'organization', 'acme-labs', 'repos-1-day', date '2026-11-21', 'unavailable', 404
+    """,
+    "fct_copilot_data_quality": """
+        create table marts.fct_copilot_data_quality as
+        select * from (values
+            ('organization', 'octo-demo', date '2026-11-21', 'active_users_order', 'organization-1-day',
+             null, 'weekly_active_users > monthly_active_users',
+             'daily_active_users=3, weekly_active_users=4, monthly_active_users=3',
+             'weekly_active_users=4 > monthly_active_users=3', 'warn'),
+            ('organization', 'octo-demo', date '2026-11-14', 'acceptances_exceed_generations', 'users-1-day',
+             'user dev-03 (3)', 'code_acceptances > code_generations',
+             'code_generations=2, code_acceptances=5', 'code_acceptances=5 > code_generations=2', 'warn')
+        ) as a(scope_type, scope_name, day, check_name, source_report, subject, fields, observed_values,
+               finding, severity)
     """,
     "fct_copilot_team_usage_weekly": """
         create table marts.fct_copilot_team_usage_weekly as

@@ -150,8 +150,8 @@ def test_language_breakdown_keeps_the_top_ten_of_twelve(page):
         pytest.param(
             "table-organization-acme-labs-partitions",
             "select report from marts.fct_copilot_partition_status where scope_name = 'acme-labs' "
-            "and status <> 'loaded' order by all",
-            id="partitions not loaded (gaps and failures)",
+            "and status not in ('loaded', 'unavailable') order by all",
+            id="partitions not loaded (gaps and failures; not the days of an unavailable report)",
         ),
     ],
 )
@@ -192,8 +192,58 @@ def test_data_health_panel_shows_latest_day_gaps_and_quarantine(page, warehouse)
     finally:
         con.close()
     rows = parsed.tables["table-enterprise-octo-enterprise-data-health"]
-    assert rows == [[latest.isoformat(), str(missing), *rows[0][2:-1], str(quarantined)]]
+    # ... no report, failed, quarantined, unavailable reports (none), source anomalies
+    assert rows == [[latest.isoformat(), str(missing), *rows[0][2:4], str(quarantined), "—", "0"]]
     assert len(parsed.tables["table-overview-data-health"]) == 3
+
+
+def test_data_health_panel_names_the_reports_github_does_not_offer(page):
+    _, parsed = page
+    (row,) = parsed.tables["table-organization-acme-labs-data-health"]
+    assert "repos-1-day (HTTP 404)" in row
+    assert any("repos-1-day (HTTP 404)" in r for r in parsed.tables["table-overview-data-health"])
+    # its days are not among the partitions to worry about
+    partitions = parsed.tables["table-organization-acme-labs-partitions"]
+    assert partitions and not any("repos-1-day" in cell for r in partitions for cell in r)
+
+
+def test_anomaly_panels_list_the_data_quality_rows_of_the_scope_and_of_all(page, warehouse):
+    _, parsed = page
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        expected = con.execute(
+            "select scope_name, day, check_name, observed_values from marts.fct_copilot_data_quality "
+            "order by day desc, check_name"
+        ).fetchall()
+    finally:
+        con.close()
+    assert len(expected) == 2
+    scope_rows = parsed.tables[f"table-{ORG}-anomalies"]
+    assert [(r[0], r[1], r[4]) for r in scope_rows] == [(d.isoformat(), c, v) for _, d, c, v in expected]
+    assert "weekly_active_users=4 > monthly_active_users=3" in scope_rows[0]
+    assert parsed.text(f"table-{ORG}-anomalies")  # the table is there, not a note
+    overview_rows = parsed.tables["table-overview-anomalies"]
+    assert [(r[0], r[1], r[2]) for r in overview_rows] == [(n, d.isoformat(), c) for n, d, c, _ in expected]
+    # a scope without anomalies says so as good news
+    panel = "table-organization-acme-labs-anomalies"
+    assert parsed.ids[panel]["class"] == "all-good"
+    assert parsed.text(panel) == "No odd values from GitHub for Organization acme-labs."
+
+
+def test_seat_figures_count_only_seats_held_by_users(page, warehouse):
+    _, parsed = page
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        users, rows = con.execute(
+            "select count(*) filter (where assignee_type = 'user'), count(*) from marts.dim_copilot_seats "
+            "where scope_name = 'octo-demo'"
+        ).fetchall()[0]
+    finally:
+        con.close()
+    assert rows > users  # the fixture has seat rows without a user assignee
+    assert f"Copilot seats {users} assigned licences" in parsed.text(ORG)
+    at_a_glance = {r[0]: r for r in parsed.tables["table-overview-scopes"]}
+    assert at_a_glance["Organization octo-demo"][6] == str(users)
 
 
 def test_kpi_acceptance_rate_is_sum_over_sum_of_the_last_28_days(page, warehouse):
@@ -247,6 +297,11 @@ MISSING_MART_CASES = [
         id="no data-health mart",
     ),
     pytest.param("fct_copilot_partition_status", [f"table-{ORG}-partitions"], id="no partition status"),
+    pytest.param(
+        "fct_copilot_data_quality",
+        [f"table-{ORG}-anomalies", "table-overview-anomalies"],
+        id="no data-quality mart: anomaly panels say so",
+    ),
     pytest.param("fct_copilot_team_usage_weekly", [f"table-{ORG}-teams"], id="no team usage"),
     pytest.param(
         "fct_copilot_seat_utilisation_weekly", [f"chart-{ORG}-seat-utilisation"], id="no seat utilisation"
@@ -501,3 +556,73 @@ def test_daily_active_users_card_names_the_weekday_and_the_28_day_average(page, 
     finally:
         con.close()
     assert f"Daily active users {dau} on Sun 2026-11-22; 28-day average {avg:,.1f}" in parsed.text(ORG)
+
+
+# --- "all organizations" figures never add organizations up ------------------------------------
+def _overview_kpis(parsed) -> str:
+    return parsed.text("overview")
+
+
+def _window_sums(con, where: str) -> tuple[int, int, int]:
+    """Generations, acceptances and lines added over each matching scope's last 28 days."""
+    return con.execute(
+        f"""select sum(code_generations), sum(code_acceptances), sum(loc_added)
+            from marts.fct_copilot_usage_daily as u
+            where {where} and day > (
+                select max(day) - 28 from marts.fct_copilot_usage_daily as l
+                where l.scope_type = u.scope_type and l.scope_name = u.scope_name)"""
+    ).fetchall()[0]
+
+
+def test_overview_figures_are_the_enterprises_when_one_is_configured(page, warehouse):
+    _, parsed = page
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        gens, accs, loc = _window_sums(con, "scope_type = 'enterprise'")
+        org_loc = _window_sums(con, "scope_type = 'organization'")[2]
+    finally:
+        con.close()
+    text = _overview_kpis(parsed)
+    detail = "enterprise octo-enterprise (every organization, a person once), last 28 days"
+    assert f"Lines of code added {loc:,} {detail}" in text
+    assert f"Acceptance rate {accs / gens * 100:.1f}% {detail}" in text
+    assert f"{org_loc:,}" not in text
+
+
+def test_overview_without_an_enterprise_counts_each_person_once_from_member_data(tmp_path):
+    wh = make_marts_warehouse(tmp_path / "warehouse.duckdb")
+    con = duckdb.connect(str(wh))
+    con.execute("delete from marts.fct_copilot_usage_daily where scope_type = 'enterprise'")
+    # the fixture's members 1-12 are in both organizations: the same person-days, counted once
+    gens, accs, loc, summed_loc = con.execute(
+        """with person_days as (
+               select user_id, day, max(code_generations) as g, max(code_acceptances) as a,
+                      max(loc_added) as l
+               from marts.fct_copilot_member_daily
+               where scope_type = 'organization' and day > date '2026-11-22' - 28
+               group by user_id, day)
+           select sum(g), sum(a), sum(l),
+                  (select sum(loc_added) from marts.fct_copilot_member_daily
+                   where scope_type = 'organization' and day > date '2026-11-22' - 28)
+           from person_days"""
+    ).fetchall()[0]
+    con.close()
+    assert summed_loc > loc  # the duplicate person-day would have counted twice in a sum
+    parsed = parse_report(build_report(wh, tmp_path / "out").read_text(encoding="utf-8"))
+    text = _overview_kpis(parsed)
+    detail = "all organizations, each person once (per-member reports), 2026-10-26 to 2026-11-22"
+    assert f"Lines of code added {loc:,} {detail}" in text
+    assert f"Acceptance rate {accs / gens * 100:.1f}% {detail}" in text
+
+
+def test_overview_without_member_data_labels_the_sum_over_organizations(tmp_path):
+    wh = make_marts_warehouse(tmp_path / "warehouse.duckdb", omit=("fct_copilot_member_daily",))
+    con = duckdb.connect(str(wh))
+    con.execute("delete from marts.fct_copilot_usage_daily where scope_type = 'enterprise'")
+    loc = _window_sums(con, "scope_type = 'organization'")[2]
+    con.close()
+    parsed = parse_report(build_report(wh, tmp_path / "out").read_text(encoding="utf-8"))
+    assert (
+        f"Lines of code added {loc:,} sum over organizations, last 28 days: "
+        "a person in two organizations counts once per organization"
+    ) in _overview_kpis(parsed)

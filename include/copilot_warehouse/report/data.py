@@ -19,11 +19,13 @@ SCHEMA = "marts"
 USAGE_DAILY = "fct_copilot_usage_daily"
 ACCEPTANCE_WEEKLY = "fct_copilot_acceptance_weekly"
 MEMBER_SUMMARY = "fct_copilot_member_summary"
+MEMBER_DAILY = "fct_copilot_member_daily"
 BY_DIMENSION_DAILY = "fct_copilot_usage_by_dimension_daily"
 WEEKLY_BY_DIMENSION = "fct_copilot_acceptance_weekly_by_dimension"
 SEATS = "dim_copilot_seats"
 DATA_HEALTH = "fct_copilot_data_health"
 PARTITION_STATUS = "fct_copilot_partition_status"
+DATA_QUALITY = "fct_copilot_data_quality"
 # Marts beyond the DESIGN §3 contract that the report shows when they exist.
 TEAM_USAGE_WEEKLY = "fct_copilot_team_usage_weekly"
 SEAT_UTILISATION_WEEKLY = "fct_copilot_seat_utilisation_weekly"
@@ -35,6 +37,7 @@ DIMENSIONS = ("language", "ide", "model", "feature")
 TOP_MEMBERS = 10
 TOP_DIMENSION_VALUES = 10
 TOP_TEAMS = 25
+MAX_ANOMALY_ROWS = 200  # newest first; the data-quality mart holds them all
 
 
 @dataclass(frozen=True, order=True)

@@ -17,7 +17,10 @@ from copilot_warehouse.report.data import (
     ACCEPTANCE_WEEKLY,
     BY_DIMENSION_DAILY,
     DATA_HEALTH,
+    DATA_QUALITY,
     DIMENSIONS,
+    MAX_ANOMALY_ROWS,
+    MEMBER_DAILY,
     MEMBER_SUMMARY,
     PARTITION_STATUS,
     SCHEMA,
@@ -267,6 +270,15 @@ def seat_utilisation(reader: MartReader, scope: ScopeKey) -> Rows:
     )
 
 
+def _user_seats(reader: MartReader) -> str:
+    """SQL condition keeping the seats held by users.
+
+    Seat rows whose assignee is null or Team-shaped (``assignee_type`` 'none' or 'team') are no
+    member, inactive or never-used seat; a seats mart without the column holds user seats only.
+    """
+    return "assignee_type = 'user'" if "assignee_type" in reader.columns.get(SEATS, []) else "true"
+
+
 def seats(reader: MartReader, scope: ScopeKey, which: str) -> Rows:
     """Seats of the scope that are inactive (``which='inactive'``) or never used (``'never'``)."""
     flag = "is_inactive_seat" if which == "inactive" else "is_never_used"
@@ -276,7 +288,7 @@ def seats(reader: MartReader, scope: ScopeKey, which: str) -> Rows:
         f"""select user_login, plan_type, last_activity_at, days_since_last_activity,
                    pending_cancellation_date
             from {SCHEMA}.{SEATS}
-            where scope_type = ? and scope_name = ? and {flag}
+            where scope_type = ? and scope_name = ? and {flag} and {_user_seats(reader)}
             order by days_since_last_activity desc nulls first, user_login""",
         _scope_params(scope),
         empty=f"No {label} seats for {scope.title} in {SCHEMA}.{SEATS}.",
@@ -284,14 +296,15 @@ def seats(reader: MartReader, scope: ScopeKey, which: str) -> Rows:
 
 
 def seat_counts(reader: MartReader, scope: ScopeKey | None = None) -> Rows:
-    """Seat totals per scope (all scopes when ``scope`` is None)."""
-    where, params = ("where scope_type = ? and scope_name = ?", _scope_params(scope)) if scope else ("", [])
+    """Seats held by users per scope (all scopes when ``scope`` is None), inactive and never used."""
+    where, params = ("and scope_type = ? and scope_name = ?", _scope_params(scope)) if scope else ("", [])
     return reader.query(
         SEATS,
         f"""select scope_type, scope_name, count(*) as seats,
                    count(*) filter (where is_inactive_seat) as inactive_seats,
                    count(*) filter (where is_never_used) as never_used_seats
-            from {SCHEMA}.{SEATS} {where}
+            from {SCHEMA}.{SEATS}
+            where {_user_seats(reader)} {where}
             group by all order by scope_type, scope_name""",
         params,
     )
@@ -308,6 +321,24 @@ def data_health(reader: MartReader, scope: ScopeKey | None = None) -> Rows:
     )
 
 
+def anomalies(reader: MartReader, scope: ScopeKey | None = None) -> Rows:
+    """Odd values GitHub supplied (the data-quality mart), newest day first, for one scope or all."""
+    where, params = ("where scope_type = ? and scope_name = ?", _scope_params(scope)) if scope else ("", [])
+    return reader.query(
+        DATA_QUALITY,
+        f"""select scope_type, scope_name, day, check_name, source_report, subject, observed_values, finding
+            from {SCHEMA}.{DATA_QUALITY} {where}
+            order by day desc, scope_type, scope_name, check_name, subject nulls first
+            limit {MAX_ANOMALY_ROWS}""",
+        params,
+        empty=(
+            f"No odd values from GitHub for {scope.title}."
+            if scope
+            else "No odd values from GitHub in any scope."
+        ),
+    )
+
+
 def _all_loaded(scope: ScopeKey) -> str:
     return f"Every report day of {scope.title} is loaded."
 
@@ -317,10 +348,11 @@ def partition_problems(reader: MartReader, scope: ScopeKey) -> Rows:
     cols = reader.columns.get(PARTITION_STATUS, [])
     if reader.has(PARTITION_STATUS) and "status" not in cols:
         return Rows(note=f"No data: {SCHEMA}.{PARTITION_STATUS} has no status column.")
+    # 'unavailable': days of a report GitHub does not offer for the scope (listed in data health)
     return reader.query(
         PARTITION_STATUS,
         f"""select * from {SCHEMA}.{PARTITION_STATUS}
-            where scope_type = ? and scope_name = ? and status is distinct from 'loaded'
+            where scope_type = ? and scope_name = ? and coalesce(status, '') not in ('loaded', 'unavailable')
             order by all""",
         _scope_params(scope),
         empty=_all_loaded(scope),
@@ -559,13 +591,16 @@ def scope_section(reader: MartReader, scope: ScopeKey) -> ScopeSection:
             f"table-{sid}-data-health",
             "Data health",
             DATA_HEALTH,
-            "Latest report day, missing days, failed loads and quarantined records",
+            "Latest report day, missing days, failed loads, quarantined records, reports GitHub does not "
+            "offer for this scope (their days are never counted as failed or missing), odd values GitHub "
+            "supplied, and the latest seats listing beside GitHub's total_seats",
             columns=generic_columns(health.rows, skip=("scope_type", "scope_name")),
             rows=health.rows,
             note=health.note,
             wide=True,
         )
     )
+    panels.append(anomaly_panel(reader, scope))
     problems = partition_problems(reader, scope)
     all_loaded = _all_loaded(scope)
     panels.append(
@@ -582,6 +617,40 @@ def scope_section(reader: MartReader, scope: ScopeKey) -> ScopeSection:
         )
     )
     return ScopeSection(scope, kpis, kpi_note, panels)
+
+
+ANOMALY_COLUMNS = [
+    Column("day", "Day", "date"),
+    Column("check_name", "Check"),
+    Column("source_report", "Report"),
+    Column("subject", "Subject"),
+    Column("observed_values", "Values GitHub sent"),
+    Column("finding", "Finding"),
+]
+
+
+def anomaly_panel(reader: MartReader, scope: ScopeKey | None = None) -> Panel:
+    """The anomaly rows of one scope (or of all, with a scope column) as a table.
+
+    A mart without rows is good news (GitHub's values agree with each other); a missing mart is
+    the usual "no data" note.
+    """
+    found = anomalies(reader, scope)
+    sid = scope.slug if scope else "overview"
+    columns = ANOMALY_COLUMNS if scope else [Column("scope_name", "Scope"), *ANOMALY_COLUMNS]
+    return Panel(
+        f"table-{sid}-anomalies",
+        f"Odd values from GitHub ({len(found.rows)}{'+' if len(found.rows) >= MAX_ANOMALY_ROWS else ''})",
+        DATA_QUALITY,
+        "Values GitHub supplied that contradict each other or a rule (e.g. weekly active users above "
+        "monthly), newest first. They stay in the marts as sent and never stop a build: read the figures "
+        "of these days with care",
+        columns=columns,
+        rows=found.rows,
+        note=found.note,
+        wide=True,
+        note_ok=reader.has(DATA_QUALITY) and not found.rows and "could not be read" not in (found.note or ""),
+    )
 
 
 def scope_kpis(daily: Rows, weekly: Rows, seat_rows: Rows) -> tuple[list[Kpi], str | None]:
@@ -682,6 +751,94 @@ def scope_summary(reader: MartReader) -> Rows:
     )
 
 
+@dataclass
+class UsageTotals:
+    """Counters over "all organizations" for the overview, and how they were counted."""
+
+    generations: int
+    acceptances: int
+    loc_added: int
+    detail: str
+
+
+def _enterprises_label(rows: list[dict[str, Any]]) -> str:
+    names = sorted({str(r["scope_name"]) for r in rows})
+    return f"enterprise {names[0]}" if len(names) == 1 else f"all {len(names)} enterprises"
+
+
+def distinct_member_usage(reader: MartReader, last_day: str) -> Rows:
+    """Organizations' per-member counters over the 28 days to ``last_day``, each person-day once.
+
+    A member of two organizations appears in both organizations' per-user reports with the same
+    activity; the larger of their records counts once (DESIGN.md §3: never add orgs up).
+    """
+    return reader.query(
+        MEMBER_DAILY,
+        f"""with person_days as (
+                select user_id, day,
+                       max(code_generations) as code_generations,
+                       max(code_acceptances) as code_acceptances,
+                       max(loc_added) as loc_added
+                from {SCHEMA}.{MEMBER_DAILY}
+                where scope_type = 'organization'
+                  and day > cast(? as date) - interval {WINDOW_DAYS} day and day <= cast(? as date)
+                group by user_id, day
+            )
+            select count(*) as person_days, sum(code_generations) as code_generations,
+                   sum(code_acceptances) as code_acceptances, sum(loc_added) as loc_added
+            from person_days""",
+        [last_day, last_day],
+    )
+
+
+def all_organizations_usage(reader: MartReader, summary: list[dict[str, Any]]) -> UsageTotals:
+    """The overview's "all organizations" counters, never a sum that counts a person twice.
+
+    With an enterprise in the warehouse they are the enterprise's own (its reports count a member
+    of two organizations once); without one, they are recomputed over distinct members from the
+    per-member mart; only when that mart has no rows are the organizations summed, and the label
+    then says a person counts once per organization.
+
+    Args:
+        reader: the mart reader.
+        summary: rows of :func:`scope_summary` (each scope's last 28 days of data).
+
+    Returns:
+        Generations, acceptances, lines added and a label for the KPI cards.
+    """
+    window = f"last {WINDOW_DAYS} days"
+    ents = [r for r in summary if r["scope_type"] == "enterprise"]
+    orgs = [r for r in summary if r["scope_type"] == "organization"]
+
+    def summed(rows: list[dict[str, Any]], detail: str) -> UsageTotals:
+        return UsageTotals(
+            sum(r["code_generations"] or 0 for r in rows),
+            sum(r["code_acceptances"] or 0 for r in rows),
+            sum(r["loc_added"] or 0 for r in rows),
+            detail,
+        )
+
+    if ents:
+        return summed(ents, f"{_enterprises_label(ents)} (every organization, a person once), {window}")
+    if len(orgs) == 1:
+        return summed(orgs, f"organization {orgs[0]['scope_name']}, {window}")
+    last_day = max(r["last_day"] for r in orgs)
+    members = distinct_member_usage(reader, last_day)
+    if members and members.rows[0]["person_days"]:
+        m = members.rows[0]
+        return UsageTotals(
+            int(m["code_generations"] or 0),
+            int(m["code_acceptances"] or 0),
+            int(m["loc_added"] or 0),
+            f"all organizations, each person once (per-member reports), "
+            f"{_window_start(last_day)} to {last_day}",
+        )
+    return summed(
+        orgs,
+        f"sum over organizations, {window}: a person in two organizations counts once per organization",
+    )
+
+
 def overview(reader: MartReader, scopes: list[ScopeKey]) -> Overview:
     """Build the overview: KPI cards, a table of scopes, comparison charts and data health."""
     summary = scope_summary(reader)
@@ -702,27 +859,25 @@ def overview(reader: MartReader, scopes: list[ScopeKey]) -> Overview:
     if summary:
         last_day = max(r["last_day"] for r in summary.rows)
         kpis.append(Kpi("Latest report day", last_day, "UTC; GitHub publishes 2–3 days late"))
-        # Counters add up across organizations (not across an enterprise and its orgs).
-        pool = [r for r in summary.rows if r["scope_type"] == "organization"] or summary.rows
-        gens = sum(r["code_generations"] or 0 for r in pool)
-        accs = sum(r["code_acceptances"] or 0 for r in pool)
-        kind = "organizations" if pool[0]["scope_type"] == "organization" else "enterprises"
+        totals = all_organizations_usage(reader, summary.rows)
         kpis.append(
-            Kpi("Acceptance rate", fmt(_rate(accs, gens), "pct"), f"all {kind}, last {WINDOW_DAYS} days")
+            Kpi("Acceptance rate", fmt(_rate(totals.acceptances, totals.generations), "pct"), totals.detail)
         )
-        kpis.append(
-            Kpi(
-                "Lines of code added",
-                fmt(sum(r["loc_added"] or 0 for r in pool), "int"),
-                f"all {kind}, last {WINDOW_DAYS} days",
-            )
-        )
+        kpis.append(Kpi("Lines of code added", fmt(totals.loc_added, "int"), totals.detail))
     if seat_rows:
-        pool = [r for r in seat_rows.rows if r["scope_type"] == "organization"] or seat_rows.rows
+        # An enterprise's listing holds every seat of its organizations once per member.
+        ents = [r for r in seat_rows.rows if r["scope_type"] == "enterprise"]
+        pool = ents or seat_rows.rows
         total = sum(r["seats"] for r in pool)
         inactive = sum(r["inactive_seats"] for r in pool)
+        where = (
+            _enterprises_label(ents)
+            if ents
+            else "across organizations"
+            + (" (summed: a person with seats in two holds two)" if len(pool) > 1 else "")
+        )
         kpis += [
-            Kpi("Copilot seats", fmt(total, "int"), "across organizations"),
+            Kpi("Copilot seats", fmt(total, "int"), where),
             Kpi(
                 "Inactive seats",
                 fmt(inactive, "int"),
@@ -804,13 +959,16 @@ def overview(reader: MartReader, scopes: list[ScopeKey]) -> Overview:
             "table-overview-data-health",
             "Data health",
             DATA_HEALTH,
-            "Per scope: latest report day, missing days, failed loads, quarantined records",
+            "Per scope: latest report day, missing days, failed loads, quarantined records, reports GitHub "
+            "does not offer (never counted as failed or missing), odd values GitHub supplied, latest seats "
+            "listing",
             columns=generic_columns(health.rows),
             rows=health.rows,
             note=health.note,
             wide=True,
         )
     )
+    panels.append(anomaly_panel(reader))
     return Overview(kpis, panels, scope_rows)
 
 
