@@ -19,8 +19,9 @@ Runs whenever `copilot_usage_ingest` loaded new raw data (Asset `duckdb://copilo
 
 1. **dbt_build** – `dbt build` (models + tests) of the project in `dbt/` against the warehouse
    (pool `duckdb_writer`: DuckDB allows one writer). A failing dbt test fails the task; its log
-   shows the readable summary (which test, which model, how many rows). Emits
-   `duckdb://copilot/marts`.
+   shows the readable summary (which test, which model, how many rows). Checks on values
+   GitHub supplies only warn: each anomaly is listed in the log (`source anomaly: ...`) and kept
+   in `marts.fct_copilot_data_quality`. Emits `duckdb://copilot/marts`.
 2. **build_report** – the static HTML report from the marts (next to the warehouse in `report/`).
 
 See `docs/operations.md`.
@@ -52,7 +53,7 @@ def copilot_usage_transform():
     def dbt_build() -> dict:
         """Run ``dbt build``; fail with dbt's readable summary when a model or test fails."""
         from airflow.sdk.exceptions import AirflowFailException
-        from copilot_warehouse import dbt_runner
+        from copilot_warehouse import dbt_runner, quality
 
         # Unit tests check SQL logic against fixed inputs: they run in CI (`make test`), not on every
         # load (dbt's advice); the data tests on the real rows all run here.
@@ -61,7 +62,11 @@ def copilot_usage_transform():
         if not result.success:
             # Failing models/tests are data or code problems: retrying would only repeat them.
             raise AirflowFailException(f"dbt build failed:\n{result.summary}")
-        return {"success": True, "summary": str(result.summary)[:2000]}
+        # GitHub's odd values never stop the build: they are listed here, once per anomaly.
+        anomalies = quality.anomaly_lines(config.warehouse_path())
+        for line in anomalies:
+            print(f"{quality.LINE_PREFIX}{line}")
+        return {"success": True, "summary": str(result.summary)[:2000], "source_anomalies": len(anomalies)}
 
     @task(pool=config.DUCKDB_POOL)  # reads the marts; a DuckDB reader cannot open beside a writer
     def build_report(_: dict) -> str | None:

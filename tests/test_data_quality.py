@@ -819,3 +819,27 @@ def test_anomaly_lines_read_while_another_reader_holds_the_file(case23):
         assert len(quality.anomaly_lines(case23.path)) == 1
     finally:
         con.close()
+
+
+@pytest.mark.parametrize(
+    ("unique_id", "label"),
+    [
+        pytest.param(
+            "test.copilot_warehouse.usage_daily_github_active_users_in_order.cc3ce46b90",
+            "test usage_daily_github_active_users_in_order",
+            id="a test by its name, not its hash",
+        ),
+        pytest.param(
+            "model.copilot_warehouse.fct_copilot_usage_daily", "model fct_copilot_usage_daily", id="model"
+        ),
+        pytest.param(
+            "source.copilot_warehouse.github_copilot.copilot_usage_users",
+            "source github_copilot.copilot_usage_users",
+            id="source",
+        ),
+    ],
+)
+def test_a_warning_in_the_run_summary_names_its_test(unique_id, label):
+    from copilot_warehouse.dbt_runner import NodeIssue
+
+    assert NodeIssue(unique_id, "warn", "Got 1 result").label == label

@@ -48,6 +48,8 @@ class NodeIssue:
         parts = self.unique_id.split(".")
         kind = parts[0] if parts else "node"
         name = parts[-1] if len(parts) > 1 else self.unique_id
+        if kind == "test" and len(parts) >= 3:  # test.<project>.<name>.<hash>: the name says what
+            name = parts[2]
         if kind == "source" and len(parts) >= 2:
             name = ".".join(parts[-2:])
         return f"{kind} {name}"

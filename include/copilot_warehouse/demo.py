@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from copilot_warehouse import airflow_env, config, schedule
+from copilot_warehouse import airflow_env, config, quality, schedule
 
 ENV_CONN = "AIRFLOW_CONN_GITHUB_COPILOT"
 ENV_ORGS = "AIRFLOW_VAR_COPILOT_ORGS"
@@ -43,6 +43,7 @@ _ECHO_MARKERS = (
     ": skipped - ",
     ": no result - ",
     ": not offered for this ",
+    "source anomaly: ",
     " scope(s) loaded",
     "newest report day",
     "dbt build:",
@@ -520,6 +521,8 @@ def transform_warehouse(warehouse: str | Path) -> Path:
     _say(f"  {result.summary.splitlines()[0] if result.summary else 'dbt build finished'}")
     if not result.success:
         raise DemoError(f"dbt build failed:\n{result.summary}")
+    for line in quality.anomaly_lines(warehouse):
+        _say(f"  {quality.LINE_PREFIX}{line}")
     from copilot_warehouse.report import build_report
 
     path = build_report(warehouse, Path(warehouse).parent / "report")

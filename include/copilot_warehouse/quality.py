@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 SCHEMA = "marts"
 MART = "fct_copilot_data_quality"
+LINE_PREFIX = "source anomaly: "  # how run summaries print each line (and make run finds them)
 
 
 def anomaly_lines(warehouse_path: str | Path, limit: int = 20) -> list[str]:
