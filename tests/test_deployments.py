@@ -46,7 +46,7 @@ class Shape:
     expect_loaded: tuple[str, ...] = ()
     expect_lines: tuple[str, ...] = ()
     expect_failure: str | None = None  # a text in the one line of a run that loaded nothing
-    extra: dict = field(default_factory=dict)
+    expect_unavailable: dict = field(default_factory=dict)  # scope name -> report not offered
 
 
 SHAPES = {
@@ -76,6 +76,7 @@ SHAPES = {
             "2 of 2 scope(s) loaded",
             "organization:octo-demo repos-1-day: not offered for this organization (HTTP 404)",
         ),
+        expect_unavailable={"octo-demo": "repos-1-day"},
     ),
     "orgs answering 404, 403 and 422 beside a good one": Shape(
         sim={
@@ -207,6 +208,13 @@ def test_every_deployment_shape_runs_or_says_why_in_one_line(name, airflow_home,
             ).fetchall()
         }
         failed = con.execute("select count(*) from raw.ingest_log where status = 'failed'").fetchall()
+        for scope_name, report in shape.expect_unavailable.items():
+            [(unavailable, days_failed)] = con.execute(
+                "select unavailable_reports, days_failed from marts.fct_copilot_data_health "
+                "where scope_name = ?",
+                [scope_name],
+            ).fetchall()
+            assert report in unavailable and days_failed == 0
         if shape.transform:
             days = con.execute(
                 "select scope_type || ':' || scope_name, count(*) "
