@@ -119,8 +119,12 @@ def _rate(num: Any, den: Any) -> float | None:
     return float(num) / float(den) if num is not None and den else None
 
 
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
 def _weekday(day: str) -> str:
-    return date.fromisoformat(day).strftime("%a")
+    # not strftime("%a"): that follows the host's locale, and the report must not
+    return _WEEKDAYS[date.fromisoformat(day).weekday()]
 
 
 def _window_start(last_day: str) -> str:
