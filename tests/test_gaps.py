@@ -119,6 +119,20 @@ def test_freshness(tmp_path, latest_loaded, stale):
     assert "octo-demo" in fresh.message and ("STALE" in fresh.message) == stale
 
 
+def test_freshness_reads_the_daily_reports_only(tmp_path):
+    """A 28-day report is logged under its end day: it must not make stalled daily data look fresh."""
+    path = tmp_path / "w.duckdb"
+    _log(
+        path,
+        [
+            (ORG, AGG, date(2026, 11, 12), "loaded"),
+            (ORG, "organization-28-day", date(2026, 11, 24), "loaded"),
+        ],
+    )
+    (fresh, never) = gaps.check_freshness(path, [ORG, OTHER], TODAY)
+    assert (fresh.latest_day, fresh.stale) == (date(2026, 11, 12), True)
+
+
 @pytest.mark.integration
 def test_gap_answered_204_is_repaired_once_the_report_arrives(tmp_path, make_simulator):
     """A day GitHub had not published (204) is listed, re-fetched later, loaded, and no longer a gap."""

@@ -61,6 +61,7 @@ def test_build_report_writes_index_html_and_returns_its_path(warehouse, tmp_path
     assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert str(path) in caplog.text
     assert [p.name for p in path.parent.iterdir()] == ["index.html"]  # no temp file left behind
+    assert path.stat().st_mode & 0o777 == 0o644  # readable by anyone who can read the folder
 
 
 def test_defaults_read_warehouse_from_env_and_write_to_data_report(warehouse, tmp_path, monkeypatch):

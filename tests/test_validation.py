@@ -113,6 +113,8 @@ def test_unknown_scope_types_are_refused(scope_type):
         pytest.param('{"org": "octo"}', None, "must be a JSON list of organization names", id="an object"),
         pytest.param("[1, 2]", None, "must be a JSON list of organization names", id="numbers"),
         pytest.param("[]", None, "is an empty list", id="empty list"),
+        pytest.param('["solo-org",]', None, "copilot_orgs is not valid JSON", id="malformed JSON"),
+        pytest.param(None, '["a" "b"]', "copilot_enterprises is not valid JSON", id="malformed enterprises"),
     ],
 )
 def test_variables_with_bad_scopes_are_refused(orgs, enterprises, words):
@@ -344,7 +346,8 @@ def test_missing_orgs_variable_is_explained_in_one_sentence_with_the_fix(orgs, e
     with pytest.raises(ConfigError) as info:
         schedule.parse_scopes(orgs, enterprises)
     message = str(info.value)
-    assert message.startswith("Airflow Variable copilot_orgs is not set: ")
+    state = "is not set" if orgs is None else "is empty"  # set to nothing is not "not set"
+    assert message.startswith(f"Airflow Variable copilot_orgs {state}: ")
     assert "airflow variables set copilot_orgs" in message
     assert "AIRFLOW_VAR_COPILOT_ORGS=" in message
     assert sentences(message) == 1

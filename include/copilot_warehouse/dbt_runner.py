@@ -259,6 +259,7 @@ def build(
     unit_tests: bool = False,
     target_path: str | Path | None = None,
     isolated: bool = False,
+    quiet: bool = False,
 ) -> DbtResult:
     """``dbt build``: run and test every model (or the selection) into the warehouse.
 
@@ -275,6 +276,8 @@ def build(
         unit_tests: also run the dbt unit tests (needs the incremental marts to exist).
         target_path: artifacts folder.
         isolated: run dbt as a subprocess.
+        quiet: print only errors (``--quiet``); the result's summary still names every failed
+            or warned node, and the full log is in the target path.
 
     Returns:
         The :class:`DbtResult`; ``.success`` is false on any model error or failing test.
@@ -289,6 +292,8 @@ def build(
         args += ["--exclude-resource-type", "unit_test"]
     if full_refresh:
         args.append("--full-refresh")
+    if quiet:
+        args.append("--quiet")
     if vars:
         args += ["--vars", json.dumps(vars)]
     return run(args, warehouse_path=warehouse_path, target_path=target_path, isolated=isolated)

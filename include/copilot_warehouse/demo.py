@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import os
 import re
 import subprocess
@@ -115,13 +116,13 @@ def open_source(start_day: str | None = None, end_day: str | None = None) -> Ite
         return
     from copilot_warehouse.simulator import SimulatorServer
 
-    sim_config = simulator_config()
+    sim_config, scopes = simulator_config()
     start, end = _range(start_day, end_day, sim_config.start_day, sim_config.end_day)
     with SimulatorServer(sim_config) as server:
         yield Source(
             connection=airflow_env.connection_json(server.url, sim_config.token),
-            orgs=list(sim_config.orgs),
-            enterprises=list(sim_config.enterprises),
+            orgs=[s.name for s in scopes if s.type == config.ORGANIZATION],
+            enterprises=[s.name for s in scopes if s.type == config.ENTERPRISE],
             start=start,
             end=end,
             label=f"the bundled simulator at {server.url} (set {ENV_CONN} for the real API)",
@@ -137,6 +138,11 @@ def simulator_config():
     simulator's messy mode (restated days, renamed logins, odd seat rows, inconsistent active
     counts, a report not offered, empty answers, late aggregates).
 
+    Returns:
+        ``(SimulatorConfig, scopes the pipeline is configured with)``. With enterprises only, the
+        simulator keeps its default organizations as the enterprises' members (an enterprise
+        without organizations would have no data), and the pipeline fetches the enterprises only.
+
     Raises:
         config.ConfigError: the Variables are malformed or name no scope.
     """
@@ -147,12 +153,17 @@ def simulator_config():
     sim_config = SimulatorConfig(messy=os.environ.get(ENV_MESSY, "").strip().lower() in {"1", "true", "yes"})
     if os.environ.get(ENV_ORGS) is not None or os.environ.get(ENV_ENTERPRISES) is not None:
         scopes = schedule.parse_scopes(os.environ.get(ENV_ORGS), os.environ.get(ENV_ENTERPRISES))
+        orgs = tuple(s.name for s in scopes if s.type == config.ORGANIZATION)
         sim_config = dataclasses.replace(
             sim_config,
-            orgs=tuple(s.name for s in scopes if s.type == config.ORGANIZATION),
+            orgs=orgs or sim_config.orgs,
             enterprises=tuple(s.name for s in scopes if s.type == config.ENTERPRISE),
         )
-    return sim_config
+        return sim_config, scopes
+    defaults = schedule.parse_scopes(
+        json.dumps(list(sim_config.orgs)), json.dumps(list(sim_config.enterprises))
+    )
+    return sim_config, defaults
 
 
 def _say(text: str) -> None:
@@ -189,6 +200,7 @@ def run_dag(env: dict[str, str], dag_id: str, conf: dict | None = None, log_dir:
                 any(marker in line for marker in _ECHO_MARKERS)
                 and "Returned value was" not in line
                 and not line.lstrip().startswith(("raise ", "File "))  # traceback lines
+                and schedule.NOTHING_LOADED not in line  # said once, as the last line
             ):
                 text = line.rstrip()
                 # structlog lines: "<ts> [level] message [logger] loc=..." -> keep the message
@@ -261,20 +273,26 @@ def snapshot_marts(warehouse: str | Path) -> dict[str, list[tuple]]:
 
 
 def latest_weekly_acceptance(con) -> list[tuple]:
-    """Latest ISO week per org: (org, week_start, days_with_data, acceptances, generations, rate)."""
+    """Latest ISO week per scope: (label, week_start, days_with_data, acceptances, generations, rate)."""
     return con.execute(
         """
-        select scope_name, week_start, days_with_data, code_acceptances, code_generations, acceptance_rate
+        select scope_type || ':' || scope_name, week_start, days_with_data, code_acceptances,
+               code_generations, acceptance_rate
         from marts.fct_copilot_acceptance_weekly
-        where scope_type = 'organization'
-        qualify row_number() over (partition by scope_name order by week_start desc) = 1
-        order by scope_name
+        qualify row_number() over (partition by scope_type, scope_name order by week_start desc) = 1
+        order by scope_type desc, scope_name
         """
     ).fetchall()
 
 
-def print_summary(warehouse: str | Path | None = None) -> int:
-    """Print rows per mart, the latest weekly acceptance rate per org and the report path."""
+def print_summary(warehouse: str | Path | None = None, scopes: list[config.Scope] | None = None) -> int:
+    """Print rows per mart, the latest weekly acceptance rate per scope and the report path.
+
+    Args:
+        warehouse: the DuckDB file (default ``config.warehouse_path()``).
+        scopes: the scopes this run was configured with; others in the warehouse (kept from
+            earlier runs) are marked as such.
+    """
     from copilot_warehouse import warehouse as wh
 
     path = Path(warehouse or config.warehouse_path())
@@ -292,10 +310,25 @@ def print_summary(warehouse: str | Path | None = None) -> int:
         for table, n in counts:
             _say(f"  marts.{table:<40} {n:>8}")
         if any(t == "fct_copilot_acceptance_weekly" for t, _ in counts):
-            _say("Latest weekly acceptance rate per org (acceptances / generations, ISO week):")
-            for org, week, days, acc, gen, rate in latest_weekly_acceptance(con):
+            rows = latest_weekly_acceptance(con)
+            if not rows:
+                _say("No weekly acceptance rate yet: no scope has a loaded day.")
+            else:
+                _say("Latest weekly acceptance rate per scope (acceptances / generations, ISO week):")
+            current = {s.label for s in scopes} if scopes is not None else None
+            earlier = []
+            for label, week, days, acc, gen, rate in rows:
                 shown = f"{rate:.1%}" if rate is not None else "n/a"
-                _say(f"  {org:<24} week of {week}  {shown:>6}  ({acc}/{gen}, {days} day(s) of data)")
+                mark = ""
+                if current is not None and label not in current:
+                    mark = "  (from an earlier run)"
+                    earlier.append(label)
+                _say(f"  {label:<36} week of {week}  {shown:>6}  ({acc}/{gen}, {days} day(s) of data){mark}")
+            if earlier:
+                _say(
+                    "  The warehouse keeps every scope loaded before; `make clean` starts afresh "
+                    "(or set COPILOT_WAREHOUSE_PATH)."
+                )
     finally:
         con.close()
     report = path.parent / "report" / "index.html"
@@ -360,7 +393,7 @@ def run(argv: list[str]) -> int:
             run_pipeline(env, source.start, source.end)
         except NothingLoadedError as exc:
             nothing_loaded = exc
-    code = print_summary(env[config.ENV_WAREHOUSE])
+    code = print_summary(env[config.ENV_WAREHOUSE], source.scopes)
     _say(f"\nmake run finished in {time.perf_counter() - started:.1f}s")
     if nothing_loaded is not None:
         raise nothing_loaded
@@ -517,8 +550,10 @@ def transform_warehouse(warehouse: str | Path) -> Path:
     """``dbt build`` then the HTML report; raises on dbt failure."""
     from copilot_warehouse import dbt_runner
 
-    result = dbt_runner.build(warehouse, exclude="test_type:unit")  # as the transform DAG does
-    _say(f"  {result.summary.splitlines()[0] if result.summary else 'dbt build finished'}")
+    # as the transform DAG does; quiet: the summary below names every failed or warned node
+    result = dbt_runner.build(warehouse, exclude="test_type:unit", quiet=True)
+    for line in (result.summary or "dbt build finished").splitlines():
+        _say(f"  {line}")
     if not result.success:
         raise DemoError(f"dbt build failed:\n{result.summary}")
     for line in quality.anomaly_lines(warehouse):
@@ -541,7 +576,15 @@ def backfill(argv: list[str]) -> int:
         "--chunk-days", type=int, default=DEFAULT_CHUNK_DAYS, help="days per load (default 7)"
     )
     parser.add_argument("--no-transform", action="store_true", help="load raw only; skip dbt and the report")
+    parser.add_argument(
+        "--verbose", action="store_true", help="log every report call and download (default: warnings)"
+    )
     args = parser.parse_args(argv)
+    if not args.verbose:  # the chunk lines below say what happened; details only on request
+        import copilot_warehouse.hooks.github_copilot  # noqa: F401 - Airflow configures logging on import
+
+        for name in ("copilot_warehouse", "airflow.task.hooks"):
+            logging.getLogger(name).setLevel(logging.WARNING)
     start = args.start_day or _env_day("START_DAY")
     if not start:
         raise config.ConfigError(

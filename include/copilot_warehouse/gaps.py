@@ -250,9 +250,13 @@ def check_freshness(
     latest: dict[tuple[str, str], date] = {}
     if con is not None:
         try:
+            # Daily reports only: a *-28-day/latest report is logged under its end day, which
+            # says nothing about whether the daily reports still arrive.
+            daily = sorted({r for reports in config.DAILY_REPORTS.values() for r in reports})
             rows = con.execute(
                 "select scope_type, scope_name, max(day) from raw.ingest_log "
-                "where status = 'loaded' group by all"
+                "where status = 'loaded' and list_contains(?, report) group by all",
+                [daily],
             ).fetchall()
             latest = {(t, n): d for t, n, d in rows}
         finally:

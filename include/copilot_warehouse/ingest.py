@@ -115,7 +115,7 @@ def fetch_report(
                     day,
                     UNAVAILABLE,
                     404,
-                    message=f"{report} answered HTTP 404: {exc.detail}",
+                    message=_not_offered_message(report, exc.detail),
                     retries=_retries(client) - retries_before + refreshes,
                     report_unavailable=day is None,
                     checked_day=datetime.now(UTC).date().isoformat(),
@@ -180,6 +180,12 @@ def fetch_report(
             message=str(exc),
             retries=_retries(client) - retries_before + refreshes,
         )
+
+
+def _not_offered_message(report: str, detail: str) -> str:
+    """Why a report call answered 404, without the scope-level guesses (the scope was reachable)."""
+    said = detail.split("GitHub said:", 1)[1].strip() if "GitHub said:" in detail else ""
+    return f"GitHub answered HTTP 404 for {report}" + (f" (GitHub said: {said.rstrip('.')})" if said else "")
 
 
 def fetch_scope_days(
@@ -254,10 +260,9 @@ def _iter_scope_fetches(
         if newest["status"] == UNAVAILABLE:
             newest["report_unavailable"] = True
             log.warning(
-                "%s %s: not offered for this %s; its other days are not asked for",
+                "%s %s: HTTP 404 on its newest day; its other days are not asked for",
                 scope.label,
                 report,
-                scope.type,
             )
             yield newest
             continue

@@ -235,14 +235,20 @@ def parse_scopes(orgs_value: object, enterprises_value: object = None) -> list[c
         fix = f"set it with `airflow variables set {var} {example}` or AIRFLOW_VAR_{var.upper()}={example}"
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
-                raise config.ConfigError(f"Airflow Variable {var} is not set: {fix}")
+                state = "is not set" if value is None else "is empty"
+                raise config.ConfigError(f"Airflow Variable {var} {state}: {fix}")
             return []
         if isinstance(value, str):
+            text = value.strip()
             try:
-                value = json.loads(value)
-            except json.JSONDecodeError:
+                value = json.loads(text)
+            except json.JSONDecodeError as exc:
+                if text.startswith(("[", "{", '"')):  # meant as JSON, but malformed
+                    raise config.ConfigError(
+                        f"Airflow Variable {var} is not valid JSON ({exc.msg} at character {exc.pos}): {fix}"
+                    ) from None
                 # A single bare slug is a common way to write one org; accept it.
-                value = [value.strip()]
+                value = [text]
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

@@ -110,6 +110,9 @@ def build_report(warehouse_path: str | Path | None = None, out_dir: str | Path |
     fd, tmp = tempfile.mkstemp(dir=out, prefix=".index-", suffix=".html")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(html)
+    # mkstemp makes the file 0600; the report is for anyone who can read its folder (a web
+    # server, colleagues), like the warehouse and landing files next to it.
+    os.chmod(tmp, 0o644)
     os.replace(tmp, target)
     log.info("report written to %s (%.1f MB)", target, target.stat().st_size / 1e6)
     return target
