@@ -216,6 +216,10 @@ def test_every_deployment_shape_runs_or_says_why_in_one_line(name, airflow_home,
             ).fetchall()
             assert report in unavailable and days_failed == 0
         if shape.transform:
+            # a first load brings no "new schema key": every key is as old as its report
+            assert con.execute(
+                "select max(new_schema_keys) from marts.fct_copilot_data_health"
+            ).fetchall() == [(0,)]
             days = con.execute(
                 "select scope_type || ':' || scope_name, count(*) "
                 "from marts.fct_copilot_usage_daily group by 1"

@@ -144,11 +144,16 @@ quarantined as (
 
 new_keys as (
 
-    -- record keys first seen within new_schema_key_days of the newest report day
+    -- record keys first seen within new_schema_key_days of the newest report day, after the
+    -- first day of their own report (a report's first load, e.g. a 28-day report logged under
+    -- its end day, brings no "new" key)
     select count(*) as new_schema_keys
     from schema_keys
     where
-        first_day > (select min(all_keys.first_day) from schema_keys as all_keys)
+        first_day > (
+            select min(same_report.first_day) from schema_keys as same_report
+            where same_report.report = schema_keys.report
+        )
         and first_day >= (select max(all_keys.last_day) from schema_keys as all_keys)
         - {{ var('new_schema_key_days', 7) }}
 
