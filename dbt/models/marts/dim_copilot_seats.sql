@@ -10,43 +10,16 @@ seats as (
 
 ),
 
-seat_totals as (
-
-    select * from {{ ref('stg_github_copilot__seat_totals') }}
-
-),
-
 member_days as (
 
     select * from {{ ref('int_member_days_activity') }}
 
 ),
 
-snapshots as (
-
-    -- a listing with no rows at all still is the latest snapshot (its total is in seat_totals)
-    select
-        scope_type,
-        scope_name,
-        snapshot_day
-    from seats
-    union
-    select
-        scope_type,
-        scope_name,
-        snapshot_day
-    from seat_totals
-
-),
-
 latest_snapshot_days as (
 
-    select
-        scope_type,
-        scope_name,
-        max(snapshot_day) as snapshot_day
-    from snapshots
-    group by scope_type, scope_name
+    select * from {{ ref('int_seat_snapshot_days') }}
+    where is_latest
 
 ),
 

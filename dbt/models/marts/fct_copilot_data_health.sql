@@ -184,30 +184,10 @@ anomalies as (
 
 ),
 
-seat_snapshots as (
-
-    select
-        scope_type,
-        scope_name,
-        snapshot_day
-    from seats
-    union
-    select
-        scope_type,
-        scope_name,
-        snapshot_day
-    from seat_totals
-
-),
-
 latest_seat_snapshots as (
 
-    select
-        scope_type,
-        scope_name,
-        max(snapshot_day) as snapshot_day
-    from seat_snapshots
-    group by scope_type, scope_name
+    select * from {{ ref('int_seat_snapshot_days') }}
+    where is_latest
 
 ),
 

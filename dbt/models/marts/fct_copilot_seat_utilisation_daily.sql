@@ -38,17 +38,7 @@ seats as (
 
 snapshots as (
 
-    select distinct
-        scope_type,
-        scope_name,
-        snapshot_day
-    from seat_rows
-    union
-    select
-        scope_type,
-        scope_name,
-        snapshot_day
-    from seat_totals
+    select * from {{ ref('int_seat_snapshot_days') }}
 
 ),
 
