@@ -1,6 +1,6 @@
 """A GitHub Copilot API on 127.0.0.1 that serves one field-case folder as its answers.
 
-A field case (``/work/shared/field-cases/<case>/``, layout in its README) is a complete GitHub
+A field case (``tests/data/field-cases/<case>/``, layout in its README) is a complete GitHub
 answer set for a few days::
 
     <case>/scopes.json                           {"orgs": [...], "enterprises": [...]}

@@ -256,7 +256,7 @@ def load_legacy(
 
 
 # --- field cases: a folder of GitHub answers put into raw ------------------------------------------
-FIELD_CASES = Path("/work/shared/field-cases")
+FIELD_CASES = Path(__file__).resolve().parent / "data" / "field-cases"  # copied from ../shared/field-cases
 DAILY_REPORTS = {
     ORGANIZATION: ("organization-1-day", "users-1-day", "user-teams-1-day", "repos-1-day"),
     ENTERPRISE: ("enterprise-1-day", "users-1-day", "user-teams-1-day", "repos-1-day"),

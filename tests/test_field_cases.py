@@ -1,6 +1,7 @@
 """Field cases: odd but real GitHub answers, run through the whole pipeline, checked on the marts.
 
-Each case folder of ``/work/shared/field-cases`` (``FIELD_CASES_DIR`` overrides it) is served by
+Each case folder of ``tests/data/field-cases`` (a copy of the shared field cases; ``FIELD_CASES_DIR``
+overrides it) is served by
 :class:`field_case_server.FieldCaseServer` on 127.0.0.1 and run the way ``make backfill`` runs,
 without Airflow: ``demo.backfill_range`` checks availability, fetches, lands, loads, runs
 ``dbt build`` and writes the HTML report. The day range is the span of report days present in the
@@ -42,7 +43,9 @@ from field_case_server import FieldCaseServer, case_days, case_scopes
 
 pytestmark = pytest.mark.integration
 
-CASES_DIR = Path(os.environ.get("FIELD_CASES_DIR", "/work/shared/field-cases"))
+CASES_DIR = Path(
+    os.environ.get("FIELD_CASES_DIR") or Path(__file__).resolve().parent / "data" / "field-cases"
+)
 TODAY = date(2026, 11, 30)  # the run's UTC day: the seat snapshot day (seat timestamps are late Nov 2026)
 TESTS_DIR = Path(__file__).resolve().parent
 MARTS_YML = TESTS_DIR.parent / "dbt" / "models" / "marts" / "_marts__models.yml"
