@@ -16,6 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import-legacy": ("copilot_warehouse.legacy", "Load archived legacy /copilot/metrics JSON into raw."),
     "report": ("copilot_warehouse.report", "Build the static HTML usage report from the marts."),
     "export": ("copilot_warehouse.export", "Write every mart as Parquet and CSV."),
+    "usage": ("copilot_warehouse.questions", "Totals, weekly trend and members for a scope and date range."),
     "docs": ("copilot_warehouse.dbt_runner", "Build the dbt docs site."),
     "lint-sql": ("copilot_warehouse.dbt_runner", "Lint the dbt SQL with sqlfluff."),
 }
