@@ -78,7 +78,8 @@ def team_days(built) -> pd.DataFrame:
     con = duckdb.connect(str(built), read_only=True)
     try:
         df = con.execute(
-            "select scope_type, scope_name, day, team_slug, user_id from marts.fct_copilot_team_membership_daily"
+            "select scope_type, scope_name, day, team_slug, user_id "
+            "from marts.fct_copilot_team_membership_daily"
         ).df()
     finally:
         con.close()
@@ -304,7 +305,9 @@ def test_the_command_prints_json_matching_the_api(built, capsys):
     for col in ("active_users", "code_generations", "code_acceptances"):
         assert body["totals"][col] == total[col]
     assert math.isclose(body["totals"]["acceptance_rate"], total.acceptance_rate)
-    assert [w["week_start"] for w in body["weekly_trend"]] == [str(d) for d in answers.weekly_trend.week_start]
+    assert [w["week_start"] for w in body["weekly_trend"]] == [
+        str(d) for d in answers.weekly_trend.week_start
+    ]
     assert [w["days_in_range"] for w in body["weekly_trend"]] == [4, 7, 2]
     assert [m["user_id"] for m in body["members"]] == list(answers.members.user_id)
 
@@ -314,7 +317,14 @@ def test_the_command_prints_tables_and_csv(built, capsys):
             "--warehouse", str(built)]  # fmt: skip
     assert main_module.main(base) == 0
     out = capsys.readouterr().out
-    for title in ("Totals", "Weekly trend (ISO weeks)", "Members", "active_users", "week_start", "user_login"):
+    for title in (
+        "Totals",
+        "Weekly trend (ISO weeks)",
+        "Members",
+        "active_users",
+        "week_start",
+        "user_login",
+    ):
         assert title in out
     assert main_module.main([*base, "--format", "csv", "--answer", "members"]) == 0
     csv_lines = capsys.readouterr().out.splitlines()
