@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv system-deps run test test-dist lint docs report export backfill import-legacy airflow simulator bench clean
+.PHONY: help venv system-deps run test test-dist lint docs report export usage backfill import-legacy airflow simulator bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -53,6 +53,10 @@ report: $(STAMP) ## build the HTML usage report from the marts
 
 export: $(STAMP) ## write every mart as Parquet and CSV under exports/
 	$(PY) -m copilot_warehouse export
+
+usage: $(STAMP) ## totals, weekly trend, members: SCOPE=organization:<slug> START_DAY=.. END_DAY=.. [TEAM=<slug>] [FORMAT=csv|json]
+	$(PY) -m copilot_warehouse usage --scope "$(SCOPE)" --start-day "$(START_DAY)" --end-day "$(END_DAY)" \
+	  $(if $(TEAM),--team "$(TEAM)") $(if $(FORMAT),--format "$(FORMAT)")
 
 backfill: $(STAMP) ## fetch and land START_DAY..END_DAY without a scheduler, then transform
 	$(PY) -m copilot_warehouse backfill --start-day "$(START_DAY)" --end-day "$(END_DAY)"
