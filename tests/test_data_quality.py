@@ -37,7 +37,7 @@ SNAPSHOT_DAY = date(2026, 11, 30)  # field-cases/README.md: take the seat snapsh
 LOADED_AT = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 EAST, WEST, ENTERPRISE = "fc-org-east", "fc-org-west", "fc-enterprise"
 D = date.fromisoformat
-MARTS_YML = Path(__file__).resolve().parents[1] / "dbt" / "models" / "marts" / "_marts__models.yml"
+MARTS_DIR = Path(__file__).resolve().parents[1] / "dbt" / "models" / "marts"  # _marts__*.yml name marts
 
 
 # --- the cases' records ----------------------------------------------------------------------------
@@ -287,7 +287,11 @@ def build_case(
 
 
 def mart_names() -> set[str]:
-    return {m["name"] for m in yaml.safe_load(MARTS_YML.read_text(encoding="utf-8"))["models"]}
+    return {
+        m["name"]
+        for path in sorted(MARTS_DIR.glob("_marts__*.yml"))
+        for m in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("models", [])
+    }
 
 
 def assert_built_with_warnings_at_most(built: Built) -> None:
@@ -419,6 +423,7 @@ def test_data_quality_unit_tests_pass_on_the_built_warehouse(case23, tmp_path):
     assert checks == {
         "data_quality_active_users_order": "pass",
         "data_quality_acceptances_exceed_generations": "pass",
+        "data_quality_completion_lines_exceed_suggested": "pass",
         "data_quality_users_without_aggregate": "pass",
         "data_quality_active_members_exceed_daily_active_users": "pass",
         "data_quality_seat_checks_read_the_latest_listing": "pass",

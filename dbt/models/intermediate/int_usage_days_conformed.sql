@@ -1,12 +1,20 @@
 -- One continuous daily history per scope across the API change: every day of the usage metrics
 -- reports, plus legacy /copilot/metrics days for dates the new reports do not cover for that
 -- scope. Legacy generations = total_code_suggestions, acceptances = total_code_acceptances
--- (summed over editors, models and languages), active users = total_active_users.
+-- (summed over editors, models and languages), active users = total_active_users. Code
+-- completion lines: the code_completion entry of totals_by_feature (no entry: 0); legacy days
+-- report code completions only, so their completion lines are their lines.
 with
 
 usage_days as (
 
     select * from {{ ref('stg_github_copilot__usage_aggregates') }}
+
+),
+
+feature_totals as (
+
+    select * from {{ ref('stg_github_copilot__aggregate_feature_totals') }}
 
 ),
 
@@ -16,25 +24,47 @@ legacy_days as (
 
 ),
 
-new_api as (
+completion_lines as (
 
     select
         scope_type,
         scope_name,
         day,
+        cast(sum(loc_suggested_to_add) as bigint) as completion_loc_suggested_to_add,
+        cast(sum(loc_added) as bigint) as completion_loc_added
+    from feature_totals
+    where feature = 'code_completion'
+    group by scope_type, scope_name, day
+
+),
+
+new_api as (
+
+    select
+        usage_days.scope_type,
+        usage_days.scope_name,
+        usage_days.day,
         'usage_metrics' as source_api,
-        daily_active_users,
-        weekly_active_users,
-        monthly_active_users,
+        usage_days.daily_active_users,
+        usage_days.weekly_active_users,
+        usage_days.monthly_active_users,
         cast(null as bigint) as engaged_users,
-        user_initiated_interactions,
-        code_generations,
-        code_acceptances,
-        loc_suggested_to_add,
-        loc_added,
-        loc_deleted,
-        _loaded_at
+        usage_days.user_initiated_interactions,
+        usage_days.code_generations,
+        usage_days.code_acceptances,
+        usage_days.loc_suggested_to_add,
+        usage_days.loc_added,
+        usage_days.loc_deleted,
+        -- a day without a code_completion entry had no completion lines (absent blocks are 0)
+        coalesce(completion_lines.completion_loc_suggested_to_add, 0) as completion_loc_suggested_to_add,
+        coalesce(completion_lines.completion_loc_added, 0) as completion_loc_added,
+        usage_days._loaded_at
     from usage_days
+    left join completion_lines
+        on
+            usage_days.scope_type = completion_lines.scope_type
+            and usage_days.scope_name = completion_lines.scope_name
+            and usage_days.day = completion_lines.day
 
 ),
 
@@ -58,6 +88,8 @@ legacy_api as (
         coalesce(legacy_days.code_lines_suggested, 0) as loc_suggested_to_add,
         coalesce(legacy_days.code_lines_accepted, 0) as loc_added,
         cast(null as bigint) as loc_deleted,
+        coalesce(legacy_days.code_lines_suggested, 0) as completion_loc_suggested_to_add,
+        coalesce(legacy_days.code_lines_accepted, 0) as completion_loc_added,
         legacy_days._loaded_at
     from legacy_days
     left join usage_days

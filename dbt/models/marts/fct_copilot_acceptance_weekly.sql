@@ -1,5 +1,7 @@
 -- Scope x ISO week (Monday start, UTC) acceptance: rates are sums over the week divided by sums,
 -- never averages of daily rates; active_users is recomputed as distinct members over the week.
+-- loc_added_per_suggested_line is a ratio that can exceed 1 (agent edits add lines that were
+-- never suggested); completion_loc_acceptance_rate is the code completion lines' own rate.
 with
 
 usage_days as (
@@ -25,6 +27,8 @@ weekly_usage as (
         sum(code_acceptances) as code_acceptances,
         sum(loc_suggested_to_add) as loc_suggested_to_add,
         sum(loc_added) as loc_added,
+        sum(completion_loc_suggested_to_add) as completion_loc_suggested_to_add,
+        sum(completion_loc_added) as completion_loc_added,
         sum(user_initiated_interactions) as user_initiated_interactions,
         string_agg(distinct source_api, '+' order by source_api) as source_api
     from usage_days
@@ -57,7 +61,12 @@ weeks as (
         {{ safe_ratio('weekly_usage.code_acceptances', 'weekly_usage.code_generations') }} as acceptance_rate,
         weekly_usage.loc_suggested_to_add,
         weekly_usage.loc_added,
-        {{ safe_ratio('weekly_usage.loc_added', 'weekly_usage.loc_suggested_to_add') }} as loc_acceptance_rate,
+        {{ safe_ratio('weekly_usage.loc_added', 'weekly_usage.loc_suggested_to_add') }}
+            as loc_added_per_suggested_line,
+        weekly_usage.completion_loc_suggested_to_add,
+        weekly_usage.completion_loc_added,
+        {{ safe_ratio('weekly_usage.completion_loc_added', 'weekly_usage.completion_loc_suggested_to_add') }}
+            as completion_loc_acceptance_rate,
         weekly_usage.user_initiated_interactions,
         weekly_members.active_users,
         weekly_usage.source_api
@@ -83,12 +92,18 @@ final as (
         this_week.acceptance_rate,
         cast(this_week.loc_suggested_to_add as bigint) as loc_suggested_to_add,
         cast(this_week.loc_added as bigint) as loc_added,
-        this_week.loc_acceptance_rate,
+        this_week.loc_added_per_suggested_line,
+        cast(this_week.completion_loc_suggested_to_add as bigint) as completion_loc_suggested_to_add,
+        cast(this_week.completion_loc_added as bigint) as completion_loc_added,
+        this_week.completion_loc_acceptance_rate,
         cast(this_week.user_initiated_interactions as bigint) as user_initiated_interactions,
         cast(this_week.active_users as bigint) as active_users,
         this_week.source_api,
         this_week.acceptance_rate - previous_week.acceptance_rate as acceptance_rate_change,
-        this_week.loc_acceptance_rate - previous_week.loc_acceptance_rate as loc_acceptance_rate_change
+        this_week.loc_added_per_suggested_line - previous_week.loc_added_per_suggested_line
+            as loc_added_per_suggested_line_change,
+        this_week.completion_loc_acceptance_rate - previous_week.completion_loc_acceptance_rate
+            as completion_loc_acceptance_rate_change
     from weeks as this_week
     left join weeks as previous_week
         on

@@ -1,6 +1,6 @@
 -- One row per anomaly found in the values GitHub supplied: figures that contradict each other
--- (active-user counts out of order, more acceptances than generations, more active members than
--- daily active users), a per-user report for a day whose aggregate report has no row, and seats
+-- (active-user counts out of order, more acceptances than generations, more code completion lines
+-- added than suggested, more active members than daily active users), a per-user report for a day whose aggregate report has no row, and seats
 -- listings whose rows are not all users or whose total_seats disagrees with them. The values are
 -- kept as GitHub sent them and every mart is still built: these rows say where they are odd.
 -- Every row has severity 'warn' (severity follows ownership: GitHub's values never stop a build).
@@ -175,6 +175,61 @@ acceptances_exceed_generations as (
         'GitHub reported more accepted than generated suggestions, so the acceptance rate computed from '
         || 'its counters exceeds 1. The counters are kept as reported.' as description
     from acceptance_rows
+
+),
+
+-- completion_lines_exceed_suggested: more code completion lines added than suggested, on the
+-- scope's day (the code_completion entry of totals_by_feature; legacy: its lines) or a user record
+completion_line_rows as (
+
+    select
+        scope_type,
+        scope_name,
+        day,
+        case
+            when source_api = 'legacy_metrics' then 'legacy /copilot/metrics'
+            else {{ aggregate_report_name('scope_type') }}
+        end as source_report,
+        case when source_api = 'usage_metrics' then 'totals_by_feature code_completion' end as subject,
+        completion_loc_added,
+        completion_loc_suggested_to_add
+    from usage_days
+    where completion_loc_added > completion_loc_suggested_to_add
+
+    union all
+
+    select
+        scope_type,
+        scope_name,
+        day,
+        'users-1-day' as source_report,
+        'user ' || coalesce({{ mart_login('user_login') }}, '?') || ' (' || cast(user_id as varchar) || ')'
+            as subject,
+        completion_loc_added,
+        completion_loc_suggested_to_add
+    from member_days
+    where completion_loc_added > completion_loc_suggested_to_add
+
+),
+
+completion_lines_exceed_suggested as (
+
+    select
+        scope_type,
+        scope_name,
+        day,
+        'completion_lines_exceed_suggested' as check_name,
+        source_report,
+        subject,
+        'completion loc_added > loc_suggested_to_add' as fields,
+        {{ named_value('completion_loc_added', 'completion_loc_added') }}
+        || ' > ' || {{ named_value('completion_loc_suggested_to_add', 'completion_loc_suggested_to_add') }}
+            as finding,
+        {{ named_value('completion_loc_suggested_to_add', 'completion_loc_suggested_to_add') }}
+        || ', ' || {{ named_value('completion_loc_added', 'completion_loc_added') }} as observed_values,
+        'GitHub reported more code completion lines added than suggested, so the acceptance rate by lines '
+        || '(completion_loc_acceptance_rate) exceeds 1. The counters are kept as reported.' as description
+    from completion_line_rows
 
 ),
 
@@ -379,6 +434,8 @@ anomalies as (
     select * from active_users_order
     union all
     select * from acceptances_exceed_generations
+    union all
+    select * from completion_lines_exceed_suggested
     union all
     select * from users_without_aggregate
     union all

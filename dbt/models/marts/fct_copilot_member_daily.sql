@@ -71,7 +71,11 @@ final as (
         loc_suggested_to_delete,
         loc_added,
         loc_deleted,
-        {{ safe_ratio('loc_added', 'loc_suggested_to_add') }} as loc_acceptance_rate,
+        -- a ratio, not a rate: loc_added includes agent edits that were never suggested
+        {{ safe_ratio('loc_added', 'loc_suggested_to_add') }} as loc_added_per_suggested_line,
+        completion_loc_suggested_to_add,
+        completion_loc_added,
+        {{ safe_ratio('completion_loc_added', 'completion_loc_suggested_to_add') }} as completion_loc_acceptance_rate,
         used_chat,
         used_agent,
         used_cli,

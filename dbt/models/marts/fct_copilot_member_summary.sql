@@ -43,6 +43,8 @@ activity as (
         sum(code_acceptances) as code_acceptances,
         sum(loc_suggested_to_add) as loc_suggested_to_add,
         sum(loc_added) as loc_added,
+        sum(completion_loc_suggested_to_add) as completion_loc_suggested_to_add,
+        sum(completion_loc_added) as completion_loc_added,
         count(distinct day) filter (where used_agent) as agent_days,
         count(distinct day) filter (where used_chat) as chat_days,
         count(distinct day) filter (where used_cli) as cli_days,
@@ -142,7 +144,12 @@ final as (
         {{ safe_ratio('activity.code_acceptances', 'activity.code_generations') }} as acceptance_rate,
         cast(coalesce(activity.loc_suggested_to_add, 0) as bigint) as loc_suggested_to_add,
         cast(coalesce(activity.loc_added, 0) as bigint) as loc_added,
-        {{ safe_ratio('activity.loc_added', 'activity.loc_suggested_to_add') }} as loc_acceptance_rate,
+        -- a ratio, not a rate: loc_added includes agent edits that were never suggested
+        {{ safe_ratio('activity.loc_added', 'activity.loc_suggested_to_add') }} as loc_added_per_suggested_line,
+        cast(coalesce(activity.completion_loc_suggested_to_add, 0) as bigint) as completion_loc_suggested_to_add,
+        cast(coalesce(activity.completion_loc_added, 0) as bigint) as completion_loc_added,
+        {{ safe_ratio('activity.completion_loc_added', 'activity.completion_loc_suggested_to_add') }}
+            as completion_loc_acceptance_rate,
         cast(coalesce(activity.agent_days, 0) as bigint) as agent_days,
         cast(coalesce(activity.chat_days, 0) as bigint) as chat_days,
         cast(coalesce(activity.cli_days, 0) as bigint) as cli_days,

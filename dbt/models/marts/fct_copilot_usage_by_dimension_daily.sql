@@ -12,6 +12,10 @@
 -- distinct count of members with activity in that value, from the per-user breakdowns. Legacy
 -- days (no usage metrics day for the scope) contribute language and IDE (editor) rows.
 -- Breakdowns need not add up to the day's totals (GitHub leaves some activity unattributed).
+-- Code completion lines: the code_completion entries of the feature, language x feature and
+-- model x feature breakdowns; IDE rows have none (totals_by_ide has no feature split); legacy
+-- rows report code completions only. Legacy engaged users per language and per editor come from
+-- the day object's languages[] and editors[] lists, never summed over models.
 with
 
 aggregates as (
@@ -74,10 +78,16 @@ legacy_completions as (
 
 ),
 
+legacy_engaged as (
+
+    select * from {{ ref('stg_github_copilot__legacy_completion_engaged_users') }}
+
+),
+
 changes as (
 
     -- per-user breakdowns feed active_users: a re-pull of users-1-day alone also counts
-    {{ days_loaded(['aggregates', 'legacy_completions', 'user_features']) }}
+    {{ days_loaded(['aggregates', 'legacy_completions', 'legacy_engaged', 'user_features']) }}
 
 ),
 
@@ -94,6 +104,8 @@ aggregate_values as (
         code_acceptances,
         loc_suggested_to_add,
         loc_added,
+        cast(null as bigint) as completion_loc_suggested_to_add,
+        cast(null as bigint) as completion_loc_added,
         _loaded_at
     from aggregate_ides
 
@@ -110,6 +122,9 @@ aggregate_values as (
         code_acceptances,
         loc_suggested_to_add,
         loc_added,
+        case when feature = 'code_completion' then loc_suggested_to_add else 0 end
+            as completion_loc_suggested_to_add,
+        case when feature = 'code_completion' then loc_added else 0 end as completion_loc_added,
         _loaded_at
     from aggregate_features
 
@@ -126,6 +141,9 @@ aggregate_values as (
         sum(code_acceptances) as code_acceptances,
         sum(loc_suggested_to_add) as loc_suggested_to_add,
         sum(loc_added) as loc_added,
+        coalesce(sum(loc_suggested_to_add) filter (where feature = 'code_completion'), 0)
+            as completion_loc_suggested_to_add,
+        coalesce(sum(loc_added) filter (where feature = 'code_completion'), 0) as completion_loc_added,
         max(_loaded_at) as _loaded_at
     from aggregate_language_features
     group by scope_type, scope_name, day, language
@@ -143,6 +161,9 @@ aggregate_values as (
         sum(code_acceptances) as code_acceptances,
         sum(loc_suggested_to_add) as loc_suggested_to_add,
         sum(loc_added) as loc_added,
+        coalesce(sum(loc_suggested_to_add) filter (where feature = 'code_completion'), 0)
+            as completion_loc_suggested_to_add,
+        coalesce(sum(loc_added) filter (where feature = 'code_completion'), 0) as completion_loc_added,
         max(_loaded_at) as _loaded_at
     from aggregate_model_features
     group by scope_type, scope_name, day, model
@@ -220,7 +241,7 @@ legacy_dimensions as (
 
 ),
 
-legacy_values as (
+legacy_counters as (
 
     select
         legacy_completions.scope_type,
@@ -231,20 +252,15 @@ legacy_values as (
             when 'language' then legacy_completions.language
             else legacy_completions.editor
         end as dimension_value,
-        null as user_initiated_interactions,
         sum(legacy_completions.code_suggestions) as code_generations,
         sum(legacy_completions.code_acceptances) as code_acceptances,
         sum(legacy_completions.code_lines_suggested) as loc_suggested_to_add,
         sum(legacy_completions.code_lines_accepted) as loc_added,
+        sum(legacy_completions.code_lines_suggested) as completion_loc_suggested_to_add,
+        sum(legacy_completions.code_lines_accepted) as completion_loc_added,
         max(legacy_completions._loaded_at) as _loaded_at
     from legacy_completions
     cross join legacy_dimensions as dimensions
-    left join aggregates
-        on
-            legacy_completions.scope_type = aggregates.scope_type
-            and legacy_completions.scope_name = aggregates.scope_name
-            and legacy_completions.day = aggregates.day
-    where aggregates.day is null
     group by
         legacy_completions.scope_type,
         legacy_completions.scope_name,
@@ -254,10 +270,54 @@ legacy_values as (
 
 ),
 
+legacy_values as (
+
+    -- a value listed with engaged users but without counters reported none of them (0)
+    select
+        coalesce(legacy_counters.scope_type, legacy_engaged.scope_type) as scope_type,
+        coalesce(legacy_counters.scope_name, legacy_engaged.scope_name) as scope_name,
+        coalesce(legacy_counters.day, legacy_engaged.day) as day,
+        coalesce(legacy_counters.dimension, legacy_engaged.dimension) as dimension,
+        coalesce(legacy_counters.dimension_value, legacy_engaged.dimension_value) as dimension_value,
+        null as user_initiated_interactions,
+        coalesce(legacy_counters.code_generations, 0) as code_generations,
+        coalesce(legacy_counters.code_acceptances, 0) as code_acceptances,
+        coalesce(legacy_counters.loc_suggested_to_add, 0) as loc_suggested_to_add,
+        coalesce(legacy_counters.loc_added, 0) as loc_added,
+        coalesce(legacy_counters.completion_loc_suggested_to_add, 0) as completion_loc_suggested_to_add,
+        coalesce(legacy_counters.completion_loc_added, 0) as completion_loc_added,
+        greatest(legacy_counters._loaded_at, legacy_engaged._loaded_at) as _loaded_at,
+        legacy_engaged.engaged_users
+    from legacy_counters
+    full outer join legacy_engaged
+        on
+            legacy_counters.scope_type = legacy_engaged.scope_type
+            and legacy_counters.scope_name = legacy_engaged.scope_name
+            and legacy_counters.day = legacy_engaged.day
+            and legacy_counters.dimension = legacy_engaged.dimension
+            and legacy_counters.dimension_value = legacy_engaged.dimension_value
+
+),
+
+legacy_days_kept as (
+
+    -- legacy days only where the usage metrics reports have no day for the scope
+    select legacy_values.*
+    from legacy_values
+    left join aggregates
+        on
+            legacy_values.scope_type = aggregates.scope_type
+            and legacy_values.scope_name = aggregates.scope_name
+            and legacy_values.day = aggregates.day
+    where aggregates.day is null
+
+),
+
 all_values as (
 
     select
         *,
+        cast(null as bigint) as engaged_users,
         'usage_metrics' as source_api
     from aggregate_values
 
@@ -266,7 +326,7 @@ all_values as (
     select
         *,
         'legacy_metrics' as source_api
-    from legacy_values
+    from legacy_days_kept
 
 ),
 
@@ -285,11 +345,16 @@ final as (
         cast(all_values.loc_suggested_to_add as bigint) as loc_suggested_to_add,
         cast(all_values.loc_added as bigint) as loc_added,
         {{ safe_ratio('all_values.code_acceptances', 'all_values.code_generations') }} as acceptance_rate,
-        {{ safe_ratio('all_values.loc_added', 'all_values.loc_suggested_to_add') }} as loc_acceptance_rate,
+        {{ safe_ratio('all_values.loc_added', 'all_values.loc_suggested_to_add') }} as loc_added_per_suggested_line,
+        cast(all_values.completion_loc_suggested_to_add as bigint) as completion_loc_suggested_to_add,
+        cast(all_values.completion_loc_added as bigint) as completion_loc_added,
+        {{ safe_ratio('all_values.completion_loc_added', 'all_values.completion_loc_suggested_to_add') }}
+            as completion_loc_acceptance_rate,
         case
             when all_values.source_api = 'usage_metrics'
                 then cast(coalesce(active_users_per_value.active_users, 0) as bigint)
         end as active_users,
+        cast(all_values.engaged_users as bigint) as engaged_users,
         all_values.source_api,
         all_values._loaded_at as last_loaded_at
     from all_values

@@ -72,8 +72,13 @@ final as (
         recomputed_days.loc_deleted,
         {{ safe_ratio('recomputed_days.code_acceptances', 'recomputed_days.code_generations') }}
             as acceptance_rate,
+        -- a ratio, not a rate: loc_added includes agent edits that were never suggested
         {{ safe_ratio('recomputed_days.loc_added', 'recomputed_days.loc_suggested_to_add') }}
-            as loc_acceptance_rate,
+            as loc_added_per_suggested_line,
+        recomputed_days.completion_loc_suggested_to_add,
+        recomputed_days.completion_loc_added,
+        {{ safe_ratio('recomputed_days.completion_loc_added', 'recomputed_days.completion_loc_suggested_to_add') }}
+            as completion_loc_acceptance_rate,
         recomputed_days.source_api,
         greatest(recomputed_days._loaded_at, coalesce(members_per_day.last_loaded_at, recomputed_days._loaded_at))
             as last_loaded_at

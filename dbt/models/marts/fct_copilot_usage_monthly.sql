@@ -26,6 +26,8 @@ monthly_usage as (
         sum(code_acceptances) as code_acceptances,
         sum(loc_suggested_to_add) as loc_suggested_to_add,
         sum(loc_added) as loc_added,
+        sum(completion_loc_suggested_to_add) as completion_loc_suggested_to_add,
+        sum(completion_loc_added) as completion_loc_added,
         max(daily_active_users) as peak_daily_active_users,
         avg(daily_active_users) as average_daily_active_users,
         string_agg(distinct source_api, '+' order by source_api) as source_api
@@ -62,7 +64,13 @@ final as (
         {{ safe_ratio('monthly_usage.code_acceptances', 'monthly_usage.code_generations') }} as acceptance_rate,
         cast(monthly_usage.loc_suggested_to_add as bigint) as loc_suggested_to_add,
         cast(monthly_usage.loc_added as bigint) as loc_added,
-        {{ safe_ratio('monthly_usage.loc_added', 'monthly_usage.loc_suggested_to_add') }} as loc_acceptance_rate,
+        -- a ratio, not a rate: loc_added includes agent edits that were never suggested
+        {{ safe_ratio('monthly_usage.loc_added', 'monthly_usage.loc_suggested_to_add') }}
+            as loc_added_per_suggested_line,
+        cast(monthly_usage.completion_loc_suggested_to_add as bigint) as completion_loc_suggested_to_add,
+        cast(monthly_usage.completion_loc_added as bigint) as completion_loc_added,
+        {{ safe_ratio('monthly_usage.completion_loc_added', 'monthly_usage.completion_loc_suggested_to_add') }}
+            as completion_loc_acceptance_rate,
         monthly_usage.source_api
     from monthly_usage
     left join monthly_members

@@ -712,13 +712,15 @@ class Dataset:
             for _ in range(rng.choice((1, 1, 2, 3))):
                 gens = max(1, int(rng.gammavariate(2.0, 9.0 * k)))
                 acc = sum(rng.random() < p.accept_rate for _ in range(min(gens, 400)))
+                suggested = gens * rng.randint(2, 6)
                 cell(
                     "code_completion",
                     COMPLETION_MODEL,
                     code_generation_activity_count=gens,
                     code_acceptance_activity_count=acc,
-                    loc_suggested_to_add_sum=gens * rng.randint(2, 6),
-                    loc_added_sum=acc * rng.randint(1, 5),
+                    loc_suggested_to_add_sum=suggested,
+                    # completions accept at most the lines they suggested
+                    loc_added_sum=min(acc * rng.randint(1, 5), suggested),
                 )
         if f.chat:
             asks = max(1, int(rng.gammavariate(1.5, 3.0 * k)))
