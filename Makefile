@@ -55,8 +55,7 @@ export: $(STAMP) ## write every mart as Parquet and CSV under exports/
 	$(PY) -m copilot_warehouse export
 
 usage: $(STAMP) ## totals, weekly trend, members: SCOPE=organization:<slug> START_DAY=.. END_DAY=.. [TEAM=<slug>] [FORMAT=csv|json]
-	$(PY) -m copilot_warehouse usage --scope "$(SCOPE)" --start-day "$(START_DAY)" --end-day "$(END_DAY)" \
-	  $(if $(TEAM),--team "$(TEAM)") $(if $(FORMAT),--format "$(FORMAT)")
+	@$(PY) -m copilot_warehouse usage --scope "$(SCOPE)" --start-day "$(START_DAY)" --end-day "$(END_DAY)"$(if $(TEAM), --team "$(TEAM)")$(if $(FORMAT), --format "$(FORMAT)")
 
 backfill: $(STAMP) ## fetch and land START_DAY..END_DAY without a scheduler, then transform
 	$(PY) -m copilot_warehouse backfill --start-day "$(START_DAY)" --end-day "$(END_DAY)"
