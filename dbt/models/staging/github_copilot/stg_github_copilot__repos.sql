@@ -1,5 +1,7 @@
 -- repos-1-day: one row per scope, day and repository with activity. GitHub documents few fields,
--- so the record is kept whole next to the fields known so far.
+-- so every read is tolerant: the repository's id and name under any of the spellings seen, the
+-- pull-request fields inside a `pull_requests` object (the aggregate record's shape) or at the
+-- record's top level; the record is kept whole beside them.
 with
 
 source as (
@@ -15,35 +17,49 @@ deduped as (
 
 ),
 
+parsed as (
+
+    select
+        *,
+        {%- set top_level = pull_request_structure() %}
+        {%- do top_level.update({
+            'repository_id': 'BIGINT',
+            'repo_id': 'BIGINT',
+            'repository_name': 'VARCHAR',
+            'repo_name': 'VARCHAR',
+            'name': 'VARCHAR',
+            'repository': {'id': 'BIGINT', 'full_name': 'VARCHAR', 'name': 'VARCHAR'},
+            'pull_requests': pull_request_structure(),
+        }) %}
+        {{ parse_json('record', top_level) }} as parsed_record
+    from deduped
+
+),
+
 final as (
 
     select
-        scope_type,
-        scope_name,
-        day,
-        repo_key,
+        parsed.scope_type,
+        parsed.scope_name,
+        parsed.day,
+        parsed.repo_key,
         coalesce(
-            {{ json_bigint('record', '$.repository_id') }},
-            {{ json_bigint('record', '$.repository.id') }},
-            {{ json_bigint('record', '$.repo_id') }}
+            parsed.parsed_record.repository_id,
+            parsed.parsed_record.repository.id,
+            parsed.parsed_record.repo_id
         ) as repository_id,
         coalesce(
-            {{ json_varchar('record', '$.repository_name') }},
-            {{ json_varchar('record', '$.repository.full_name') }},
-            {{ json_varchar('record', '$.repository.name') }},
-            {{ json_varchar('record', '$.repo_name') }},
-            {{ json_varchar('record', '$.name') }}
+            parsed.parsed_record.repository_name,
+            parsed.parsed_record.repository.full_name,
+            parsed.parsed_record.repository.name,
+            parsed.parsed_record.repo_name,
+            parsed.parsed_record.name
         ) as repository_name,
-        {{ json_bigint('record', '$.pull_requests.total_created') }} as pull_requests_created,
-        {{ json_bigint('record', '$.pull_requests.total_reviewed') }} as pull_requests_reviewed,
-        {{ json_bigint('record', '$.pull_requests.total_merged') }} as pull_requests_merged,
-        {{ json_bigint('record', '$.pull_requests.total_created_by_copilot') }} as pull_requests_created_by_copilot,
-        {{ json_bigint('record', '$.pull_requests.total_reviewed_by_copilot') }}
-            as pull_requests_reviewed_by_copilot,
-        record,
-        _load_id,
-        _loaded_at
-    from deduped
+        {{ pull_request_fields('parsed.parsed_record.pull_requests', fallback='parsed.parsed_record') }},
+        parsed.record,
+        parsed._load_id,
+        parsed._loaded_at
+    from parsed
 
 )
 

@@ -28,14 +28,18 @@ parsed as (
             'daily_active_cli_users': 'BIGINT',
             'daily_active_copilot_app_users': 'BIGINT',
             'daily_active_copilot_cloud_agent_users': 'BIGINT',
+            'weekly_active_copilot_cloud_agent_users': 'BIGINT',
+            'monthly_active_copilot_cloud_agent_users': 'BIGINT',
+            'daily_active_copilot_coding_agent_users': 'BIGINT',
+            'weekly_active_copilot_coding_agent_users': 'BIGINT',
+            'monthly_active_copilot_coding_agent_users': 'BIGINT',
             'daily_active_copilot_code_review_users': 'BIGINT',
-            'pull_requests': {
-                'total_created': 'BIGINT',
-                'total_reviewed': 'BIGINT',
-                'total_merged': 'BIGINT',
-                'total_created_by_copilot': 'BIGINT',
-                'total_reviewed_by_copilot': 'BIGINT',
-            },
+            'weekly_active_copilot_code_review_users': 'BIGINT',
+            'monthly_active_copilot_code_review_users': 'BIGINT',
+            'daily_passive_copilot_code_review_users': 'BIGINT',
+            'weekly_passive_copilot_code_review_users': 'BIGINT',
+            'monthly_passive_copilot_code_review_users': 'BIGINT',
+            'pull_requests': pull_request_structure(),
         })) }} as parsed_record
     from deduped
 
@@ -57,15 +61,28 @@ final as (
         parsed.parsed_record.monthly_active_agent_users,
         parsed.parsed_record.daily_active_cli_users,
         parsed.parsed_record.daily_active_copilot_app_users,
-        parsed.parsed_record.daily_active_copilot_cloud_agent_users,
+        -- "coding agent" fields are being renamed "cloud agent": the new name first, null stays null
+        coalesce(
+            parsed.parsed_record.daily_active_copilot_cloud_agent_users,
+            parsed.parsed_record.daily_active_copilot_coding_agent_users
+        ) as daily_active_copilot_cloud_agent_users,
+        coalesce(
+            parsed.parsed_record.weekly_active_copilot_cloud_agent_users,
+            parsed.parsed_record.weekly_active_copilot_coding_agent_users
+        ) as weekly_active_copilot_cloud_agent_users,
+        coalesce(
+            parsed.parsed_record.monthly_active_copilot_cloud_agent_users,
+            parsed.parsed_record.monthly_active_copilot_coding_agent_users
+        ) as monthly_active_copilot_cloud_agent_users,
         parsed.parsed_record.daily_active_copilot_code_review_users,
+        parsed.parsed_record.weekly_active_copilot_code_review_users,
+        parsed.parsed_record.monthly_active_copilot_code_review_users,
+        parsed.parsed_record.daily_passive_copilot_code_review_users,
+        parsed.parsed_record.weekly_passive_copilot_code_review_users,
+        parsed.parsed_record.monthly_passive_copilot_code_review_users,
         {{ usage_counter_fields('parsed.parsed_record') }},
         {{ chat_mode_fields('parsed.parsed_record') }},
-        parsed.parsed_record.pull_requests.total_created as pull_requests_created,
-        parsed.parsed_record.pull_requests.total_reviewed as pull_requests_reviewed,
-        parsed.parsed_record.pull_requests.total_merged as pull_requests_merged,
-        parsed.parsed_record.pull_requests.total_created_by_copilot as pull_requests_created_by_copilot,
-        parsed.parsed_record.pull_requests.total_reviewed_by_copilot as pull_requests_reviewed_by_copilot,
+        {{ pull_request_fields('parsed.parsed_record.pull_requests') }},
         {{ breakdown_fields('parsed.parsed_record') }},
         parsed.record,
         parsed._load_id,
