@@ -292,6 +292,19 @@ def test_a_missing_warehouse_is_named(tmp_path):
         questions.totals(ORG, *RANGE, warehouse=tmp_path / "nothing.duckdb")
 
 
+def test_a_warehouse_without_marts_is_named(tmp_path):
+    path = warehouse.initialize(tmp_path / "raw-only.duckdb")
+    with pytest.raises(QuestionError, match="has no marts.fct_copilot_member_daily"):
+        questions.totals(ORG, *RANGE, warehouse=path)
+
+
+def test_a_missing_option_exits_2(built, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main_module.main(["usage", "--scope", ORG, "--start-day", "2026-10-07", "--warehouse", str(built)])
+    assert exit_info.value.code == 2
+    assert "--end-day" in capsys.readouterr().err
+
+
 # --- the command ----------------------------------------------------------------------------
 def test_the_command_prints_json_matching_the_api(built, capsys):
     start, end = PARTIAL
