@@ -73,12 +73,14 @@
     }) }}
 {%- endmacro %}
 
-{#- The breakdown arrays and the CLI object of a parsed record, as typed columns of the same names. -#}
+{#- The breakdown arrays, the CLI object and the desktop app object of a parsed record, as typed
+    columns of the same names. -#}
 {% macro breakdown_fields(parsed) -%}
     {%- for array_key in breakdown_arrays() %}
     {{ parsed }}.{{ array_key }},
     {%- endfor %}
-    {{ parsed }}.totals_by_cli
+    {{ parsed }}.totals_by_cli,
+    {{ parsed }}.totals_by_copilot_app
 {%- endmacro %}
 
 {#- Every field user and scope records share: counters, chat modes, the `totals_by_*` breakdown
@@ -103,6 +105,10 @@
         'session_count': 'BIGINT', 'request_count': 'BIGINT', 'prompt_count': 'BIGINT',
         'token_usage': {'output_tokens_sum': 'BIGINT', 'prompt_tokens_sum': 'BIGINT'},
         'last_known_cli_version': {'cli_version': 'VARCHAR'},
+    }}) -%}
+    {%- do structure.update({'totals_by_copilot_app': {
+        'session_count': 'BIGINT', 'request_count': 'BIGINT', 'prompt_count': 'BIGINT',
+        'token_usage': {'output_tokens_sum': 'BIGINT', 'prompt_tokens_sum': 'BIGINT'},
     }}) -%}
     {%- do structure.update(extra) -%}
     {{ return(structure) }}
@@ -143,4 +149,14 @@
     {{ parsed }}.totals_by_cli.token_usage.output_tokens_sum as cli_output_tokens,
     {{ parsed }}.totals_by_cli.token_usage.prompt_tokens_sum as cli_prompt_tokens,
     {{ parsed }}.totals_by_cli.last_known_cli_version.cli_version as cli_version
+{%- endmacro %}
+
+{#- The Copilot desktop app object (totals_by_copilot_app) of a parsed record as columns (null when
+    the record has no desktop app use). -#}
+{% macro copilot_app_total_fields(parsed) -%}
+    {{ parsed }}.totals_by_copilot_app.session_count as app_sessions,
+    {{ parsed }}.totals_by_copilot_app.request_count as app_requests,
+    {{ parsed }}.totals_by_copilot_app.prompt_count as app_prompts,
+    {{ parsed }}.totals_by_copilot_app.token_usage.output_tokens_sum as app_output_tokens,
+    {{ parsed }}.totals_by_copilot_app.token_usage.prompt_tokens_sum as app_prompt_tokens
 {%- endmacro %}
