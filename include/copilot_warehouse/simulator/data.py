@@ -141,6 +141,12 @@ _PR_FIELDS: tuple[str, ...] = (
     "total_copilot_suggestions",
     "total_copilot_applied_suggestions",
 )
+# The median minutes to merge a record gives (null on a day without the matching merges).
+_PR_MEDIANS: tuple[str, ...] = (
+    "median_minutes_to_merge",
+    "median_minutes_to_merge_copilot_authored",
+    "median_minutes_to_merge_copilot_reviewed",
+)
 _COMMENT_TYPES: tuple[str, ...] = ("bug", "performance", "readability", "security", "style")
 
 
@@ -1002,9 +1008,10 @@ class Dataset:
     def _sum_pull_requests(repos: list[dict[str, Any]]) -> dict[str, Any]:
         prs = [r["pull_requests"] for r in repos]
         out: dict[str, Any] = {k: sum(p[k] for p in prs) for k in _PR_FIELDS}
-        merged = sorted(p["median_minutes_to_merge"] for p in prs if p["median_minutes_to_merge"] is not None)
         # A median of medians: not additive, only indicative (documented in the architecture).
-        out["median_minutes_to_merge"] = merged[len(merged) // 2] if merged else None
+        for key in _PR_MEDIANS:
+            medians = sorted(p[key] for p in prs if p.get(key) is not None)
+            out[key] = medians[len(medians) // 2] if medians else None
         by_type = _sum_by(
             [e for p in prs for e in p["copilot_suggestions_by_comment_type"]],
             ("comment_type",),
@@ -1107,31 +1114,38 @@ class Dataset:
                     )
                 by_type.sort(key=lambda e: e["comment_type"])
                 cop_sugg = sum(e["total_copilot_suggestions"] for e in by_type)
-                out.append(
-                    {
-                        "day": day.isoformat(),
-                        id_key: self.scope_id(s),
-                        "repository_id": repo_id,
-                        "repository_name": full,
-                        "pull_requests": {
-                            "total_created": created,
-                            "total_reviewed": reviewed,
-                            "total_merged": merged,
-                            "median_minutes_to_merge": round(rng.uniform(20, 900), 1) if merged else None,
-                            "total_suggestions": suggestions,
-                            "total_applied_suggestions": rng.randint(0, suggestions),
-                            "total_created_by_copilot": by_copilot,
-                            "total_reviewed_by_copilot": reviewed_by_copilot,
-                            "total_merged_created_by_copilot": min(by_copilot, merged),
-                            "total_merged_reviewed_by_copilot": min(reviewed_by_copilot, merged),
-                            "total_copilot_suggestions": cop_sugg,
-                            "total_copilot_applied_suggestions": sum(
-                                e["total_copilot_applied_suggestions"] for e in by_type
-                            ),
-                            "copilot_suggestions_by_comment_type": by_type,
-                        },
-                    }
-                )
+                record = {
+                    "day": day.isoformat(),
+                    id_key: self.scope_id(s),
+                    "repository_id": repo_id,
+                    "repository_name": full,
+                    "pull_requests": {
+                        "total_created": created,
+                        "total_reviewed": reviewed,
+                        "total_merged": merged,
+                        "median_minutes_to_merge": round(rng.uniform(20, 900), 1) if merged else None,
+                        "total_suggestions": suggestions,
+                        "total_applied_suggestions": rng.randint(0, suggestions),
+                        "total_created_by_copilot": by_copilot,
+                        "total_reviewed_by_copilot": reviewed_by_copilot,
+                        "total_merged_created_by_copilot": min(by_copilot, merged),
+                        "total_merged_reviewed_by_copilot": min(reviewed_by_copilot, merged),
+                        "total_copilot_suggestions": cop_sugg,
+                        "total_copilot_applied_suggestions": sum(
+                            e["total_copilot_applied_suggestions"] for e in by_type
+                        ),
+                        "copilot_suggestions_by_comment_type": by_type,
+                    },
+                }
+                # drawn after every other figure, so adding them left the earlier figures unchanged
+                pr = record["pull_requests"]
+                for key, merged_key in (
+                    ("median_minutes_to_merge_copilot_authored", "total_merged_created_by_copilot"),
+                    ("median_minutes_to_merge_copilot_reviewed", "total_merged_reviewed_by_copilot"),
+                ):
+                    minutes = round(rng.uniform(10, 900), 1)
+                    pr[key] = minutes if pr[merged_key] else None
+                out.append(record)
         return out
 
     # --- 28-day reports ----------------------------------------------------------------------
