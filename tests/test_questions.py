@@ -253,7 +253,11 @@ def test_a_team_counts_its_members_on_their_team_days(built, member_days, team_d
 # --- bad input ------------------------------------------------------------------------------
 BAD = [
     pytest.param({"scope": "organization:nope"}, ["organization:nope", "organization:octo-demo"], id="scope"),
-    pytest.param({"scope": "octo-demo"}, ["'octo-demo'", "organization:<slug>"], id="scope-format"),
+    pytest.param(
+        {"scope": "octo-demo"},
+        ["'octo-demo'", "organization:<slug>", "organization:octo-demo"],
+        id="scope-format",
+    ),
     pytest.param({"scope": "org:octo-demo"}, ["org:octo-demo", "organization:<slug>"], id="scope-type"),
     pytest.param({"team": "no-such-team"}, ["no-such-team", "teams (by slug) are"], id="team"),
     pytest.param({"end_day": "2026-10-01"}, ["2026-10-01", "before start_day 2026-10-07"], id="reversed"),

@@ -167,16 +167,17 @@ def _open(path: str | Path | None):
 
 
 def _resolve(con, tables: set[str], scope: object, team: str | None, start: date, end: date) -> _Question:
-    scope_type, scope_name = _parse_scope(scope)
     sources = [MEMBER_DAILY] + ([USAGE_DAILY] if USAGE_DAILY in tables else [])
     known = con.execute(
         " union ".join(f"select distinct scope_type, scope_name from {t}" for t in sources) + " order by 1, 2"
     ).fetchall()
+    held = _choices([f"{k}:{n}" for k, n in known])
+    try:
+        scope_type, scope_name = _parse_scope(scope)
+    except QuestionError as exc:
+        raise QuestionError(f"{exc}; the warehouse holds {held}") from None
     if (scope_type, scope_name) not in known:
-        raise QuestionError(
-            f"unknown scope '{scope_type}:{scope_name}': the warehouse holds "
-            f"{_choices([f'{k}:{n}' for k, n in known])}"
-        )
+        raise QuestionError(f"unknown scope '{scope_type}:{scope_name}': the warehouse holds {held}")
     team_ids: tuple[int, ...] = ()
     if team is not None:
         teams = con.execute(
