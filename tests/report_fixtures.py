@@ -97,6 +97,8 @@ MART_SQL: dict[str, str] = {
                ((dau * 20 + i % 5) * (25 + (i + seed) % 10) // 100)::bigint as code_acceptances,
                ((dau * 20 + i % 5) * 3)::bigint as loc_suggested_to_add,
                ((dau * 20 + i % 5) * (25 + (i + seed) % 10) // 100 * 2)::bigint as loc_added,
+               ((dau * 20 + i % 5) * 2)::bigint as completion_loc_suggested_to_add,
+               ((dau * 20 + i % 5) * (25 + (i + seed) % 10) // 100)::bigint as completion_loc_added,
                ((dau * 20 + i % 5) * (25 + (i + seed) % 10) // 100)::double
                  / (dau * 20 + i % 5) as acceptance_rate,
                'usage_metrics' as source_api
@@ -111,14 +113,22 @@ MART_SQL: dict[str, str] = {
                    sum(code_acceptances)::bigint as code_acceptances,
                    sum(loc_suggested_to_add)::bigint as loc_suggested_to_add,
                    sum(loc_added)::bigint as loc_added,
+                   sum(completion_loc_suggested_to_add)::bigint as completion_loc_suggested_to_add,
+                   sum(completion_loc_added)::bigint as completion_loc_added,
                    max(weekly_active_users)::integer as active_users
             from {usage} group by all
         ),
         rated as (
-            select *, code_acceptances::double / nullif(code_generations, 0) as acceptance_rate from weeks
+            select *, code_acceptances::double / nullif(code_generations, 0) as acceptance_rate,
+                   completion_loc_added::double / nullif(completion_loc_suggested_to_add, 0)
+                     as completion_loc_acceptance_rate
+            from weeks
         )
         select scope_type, scope_name, week_start, days_with_data, code_generations, code_acceptances,
-               acceptance_rate, loc_suggested_to_add, loc_added, active_users,
+               acceptance_rate, loc_suggested_to_add, loc_added,
+               loc_added::double / nullif(loc_suggested_to_add, 0) as loc_added_per_suggested_line,
+               completion_loc_suggested_to_add, completion_loc_added, completion_loc_acceptance_rate,
+               active_users,
                acceptance_rate - lag(acceptance_rate) over (
                    partition by scope_type, scope_name order by week_start
                ) as acceptance_rate_change
@@ -184,12 +194,13 @@ MART_SQL: dict[str, str] = {
         ),
         rated as (
             select *, code_acceptances::double / nullif(code_generations, 0) as acceptance_rate,
-                   loc_added::double / nullif(loc_suggested_to_add, 0) as loc_acceptance_rate
+                   loc_added::double / nullif(loc_suggested_to_add, 0) as loc_added_per_suggested_line
             from weeks
         )
         select *,
                acceptance_rate - lag(acceptance_rate) over w as acceptance_rate_change,
-               loc_acceptance_rate - lag(loc_acceptance_rate) over w as loc_acceptance_rate_change
+               loc_added_per_suggested_line - lag(loc_added_per_suggested_line) over w
+                 as loc_added_per_suggested_line_change
         from rated
         window w as (partition by scope_type, scope_name, dimension, dimension_value order by week_start)
     """,
@@ -447,7 +458,8 @@ def expected_charts(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str,
         if "fct_copilot_acceptance_weekly" in present:
             weekly = rows(
                 "select week_start, code_acceptances::double / code_generations, "
-                "loc_added::double / loc_suggested_to_add, code_generations, code_acceptances "
+                "completion_loc_added::double / completion_loc_suggested_to_add, code_generations, "
+                "code_acceptances "
                 "from marts.fct_copilot_acceptance_weekly where scope_type = ? and scope_name = ? "
                 "order by week_start",
                 [scope_type, scope_name],
@@ -455,7 +467,7 @@ def expected_charts(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str,
             weeks = iso([r[0] for r in weekly])
             out[f"chart-{sid}-acceptance-weekly"] = [
                 ("By suggestions", weeks, [r[1] for r in weekly]),
-                ("By lines of code", weeks, [r[2] for r in weekly]),
+                ("By completion lines", weeks, [r[2] for r in weekly]),
             ]
             if "fct_copilot_seat_utilisation_weekly" in present:
                 seat_weeks = rows(

@@ -328,5 +328,11 @@ def test_summary_command_prints_marts_and_latest_weekly_rate_per_org(e2e):
         acc = sum(r["code_acceptance_activity_count"] for r in records)
         gen = sum(r["code_generation_activity_count"] for r in records)
         rate = re.escape(f"{acc / gen:.1%}")
+        completions = [
+            e for r in records for e in r.get("totals_by_feature", []) if e["feature"] == "code_completion"
+        ]
+        added = sum(e["loc_added_sum"] for e in completions)
+        by_lines = re.escape(f"{added / sum(e['loc_suggested_to_add_sum'] for e in completions):.1%}")
         line = rf"{org}\s+week of {last_week}\s+{rate}\s+\({acc}/{gen}, 7 day\(s\) of data\)"
+        line += rf"\s+by lines {by_lines}"
         assert re.search(line, out.stdout), out.stdout

@@ -208,3 +208,106 @@ def test_a_404_from_the_legacy_api_is_reported_as_retired_not_retried(simulator,
     summary = ingest.load_receipts([receipt], db, landing_root)
     assert summary["scopes"]["organization:octo-demo"]["legacy-metrics"]["skipped"] == 1
     assert not (landing_root / "organization").exists()
+
+
+# --- engaged users per language and editor in the by-dimension mart ------------------------------
+def _completion_cell(name: str, engaged: int, suggestions: int) -> dict:
+    return {
+        "name": name,
+        "total_engaged_users": engaged,
+        "total_code_suggestions": suggestions,
+        "total_code_acceptances": suggestions // 4,
+        "total_code_lines_suggested": suggestions * 2,
+        "total_code_lines_accepted": suggestions // 2,
+    }
+
+
+def _model(name: str, engaged: int, *languages: dict) -> dict:
+    return {"name": name, "is_custom_model": False, "custom_model_training_date": None,
+            "total_engaged_users": engaged, "languages": list(languages)}  # fmt: skip
+
+
+# One legacy day where every nested count disagrees with the listed one: python has 30 engaged users
+# in the languages[] list but 20 + 15 in the editors' cells (a user in both editors counts once);
+# vscode has 25 in the editors[] list but 18 + 12 over its two models; 'go' is listed without a
+# cell (no completion counters that day).
+ENGAGED_DAY = {
+    "date": "2026-03-10",
+    "total_active_users": 60,
+    "total_engaged_users": 45,
+    "copilot_ide_code_completions": {
+        "total_engaged_users": 40,
+        "languages": [
+            {"name": "python", "total_engaged_users": 30},
+            {"name": "typescript", "total_engaged_users": 9},
+            {"name": "go", "total_engaged_users": 2},
+        ],
+        "editors": [
+            {
+                "name": "vscode",
+                "total_engaged_users": 25,
+                "models": [
+                    _model(
+                        "default",
+                        18,
+                        _completion_cell("python", 15, 400),
+                        _completion_cell("typescript", 9, 100),
+                    ),
+                    _model("custom-1", 12, _completion_cell("python", 5, 80)),
+                ],
+            },
+            {
+                "name": "JetBrains",
+                "total_engaged_users": 15,
+                "models": [
+                    _model("default", 15, _completion_cell("python", 15, 300)),
+                ],
+            },
+        ],
+    },
+    "copilot_ide_chat": {"total_engaged_users": 0},
+    "copilot_dotcom_chat": {"total_engaged_users": 0},
+    "copilot_dotcom_pull_requests": {"total_engaged_users": 0},
+}
+
+
+@pytest.mark.integration
+def test_legacy_engaged_users_per_language_and_editor_come_from_their_lists(con, db, tmp_path):
+    from copilot_warehouse import dbt_runner
+
+    archive = tmp_path / "engaged.json"
+    archive.write_text(json.dumps([ENGAGED_DAY]), encoding="utf-8")
+    legacy.import_legacy(con, archive, ORG, "legacy-engaged")
+    legacy.import_legacy(con, ARCHIVE, ORG, "legacy-archive")
+    con.close()
+    result = dbt_runner.build(
+        db, select="+fct_copilot_usage_by_dimension_daily", target_path=tmp_path / "target"
+    )
+    assert result.success, result.summary
+
+    check = duckdb.connect(str(db), read_only=True)
+    try:
+        got = {
+            (str(r[0]), r[1], r[2]): r[3:]
+            for r in check.execute(
+                "select day, dimension, dimension_value, engaged_users, code_generations, "
+                "completion_loc_suggested_to_add, completion_loc_added, source_api "
+                "from marts.fct_copilot_usage_by_dimension_daily order by all"
+            ).fetchall()
+        }
+    finally:
+        check.close()
+    assert {k: v for k, v in got.items() if k[0] in ("2026-03-10", "2026-03-17")} == {
+        # languages: engaged users from languages[], counters summed over editors and models
+        ("2026-03-10", "language", "python"): (30, 780, 1560, 390, "legacy_metrics"),
+        ("2026-03-10", "language", "typescript"): (9, 100, 200, 50, "legacy_metrics"),
+        ("2026-03-10", "language", "go"): (2, 0, 0, 0, "legacy_metrics"),
+        # editors: engaged users from editors[], never the sum over models (18 + 12)
+        ("2026-03-10", "ide", "vscode"): (25, 580, 1160, 290, "legacy_metrics"),
+        ("2026-03-10", "ide", "JetBrains"): (15, 300, 600, 150, "legacy_metrics"),
+        # the documented archive (tests/data/legacy): one language and one editor a day
+        ("2026-03-17", "language", "java"): (48, 2701, 6010, 1302, "legacy_metrics"),
+        ("2026-03-17", "ide", "JetBrains"): (118, 2701, 6010, 1302, "legacy_metrics"),
+    }
+    assert got[("2026-03-18", "language", "java")][0] == 50
+    assert got[("2026-03-18", "ide", "JetBrains")][0] == 120

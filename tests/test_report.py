@@ -410,17 +410,28 @@ def test_all_contract_marts_are_in_the_fixture(warehouse):
     assert set(ALL_MARTS) <= tables
 
 
-def test_rate_by_lines_comes_from_the_mart_when_it_has_one(tmp_path):
+def test_rate_by_lines_is_the_completion_lines_rate_of_the_mart(tmp_path):
+    """The chart's line by lines is completion_loc_acceptance_rate, never loc_added_per_suggested_line."""
     wh = make_marts_warehouse(tmp_path / "warehouse.duckdb")
     con = duckdb.connect(str(wh))
-    con.execute(
-        "alter table marts.fct_copilot_acceptance_weekly add column loc_acceptance_rate double default 1.25"
-    )
+    con.execute("update marts.fct_copilot_acceptance_weekly set completion_loc_acceptance_rate = 0.25")
+    con.execute("update marts.fct_copilot_acceptance_weekly set loc_added_per_suggested_line = 1.75")
     con.close()
     parsed = parse_report(build_report(wh, tmp_path / "out").read_text(encoding="utf-8"))
     by_lines = _trace_points(parsed.chart_specs[f"chart-{ORG}-acceptance-weekly"])[1]
-    assert by_lines[0] == "By lines of code"
-    assert set(by_lines[2]) == {1.25}
+    assert by_lines[0] == "By completion lines"
+    assert set(by_lines[2]) == {0.25}
+
+
+def test_rate_by_lines_is_left_empty_for_a_warehouse_built_before_the_column(tmp_path):
+    wh = make_marts_warehouse(tmp_path / "warehouse.duckdb")
+    con = duckdb.connect(str(wh))
+    con.execute("alter table marts.fct_copilot_acceptance_weekly drop column completion_loc_acceptance_rate")
+    con.close()
+    parsed = parse_report(build_report(wh, tmp_path / "out").read_text(encoding="utf-8"))
+    by_lines = _trace_points(parsed.chart_specs[f"chart-{ORG}-acceptance-weekly"])[1]
+    assert by_lines[0] == "By completion lines"
+    assert all(v is None for v in by_lines[2])
 
 
 def test_top_members_show_top_language_and_ide_when_the_mart_has_them(tmp_path):

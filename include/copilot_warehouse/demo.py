@@ -273,11 +273,30 @@ def snapshot_marts(warehouse: str | Path) -> dict[str, list[tuple]]:
 
 
 def latest_weekly_acceptance(con) -> list[tuple]:
-    """Latest ISO week per scope: (label, week_start, days_with_data, acceptances, generations, rate)."""
+    """Latest ISO week per scope.
+
+    Returns:
+        ``(label, week_start, days_with_data, acceptances, generations, rate, lines_rate)`` per
+        scope: ``rate`` is acceptances / generations, ``lines_rate`` code completion lines
+        accepted / suggested (0-1; None without suggested lines, or for a warehouse built before
+        the column existed).
+    """
+    columns = {
+        c
+        for (c,) in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = 'marts' and table_name = 'fct_copilot_acceptance_weekly'"
+        ).fetchall()
+    }
+    lines_rate = (
+        "completion_loc_acceptance_rate"
+        if "completion_loc_acceptance_rate" in columns
+        else "cast(null as double)"
+    )
     return con.execute(
-        """
+        f"""
         select scope_type || ':' || scope_name, week_start, days_with_data, code_acceptances,
-               code_generations, acceptance_rate
+               code_generations, acceptance_rate, {lines_rate}
         from marts.fct_copilot_acceptance_weekly
         qualify row_number() over (partition by scope_type, scope_name order by week_start desc) = 1
         order by scope_type desc, scope_name
@@ -314,16 +333,23 @@ def print_summary(warehouse: str | Path | None = None, scopes: list[config.Scope
             if not rows:
                 _say("No weekly acceptance rate yet: no scope has a loaded day.")
             else:
-                _say("Latest weekly acceptance rate per scope (acceptances / generations, ISO week):")
+                _say(
+                    "Latest weekly acceptance rate per scope (acceptances / generations, ISO week; "
+                    "by lines: code completion lines accepted / suggested):"
+                )
             current = {s.label for s in scopes} if scopes is not None else None
             earlier = []
-            for label, week, days, acc, gen, rate in rows:
+            for label, week, days, acc, gen, rate, lines_rate in rows:
                 shown = f"{rate:.1%}" if rate is not None else "n/a"
+                by_lines = f"{lines_rate:.1%}" if lines_rate is not None else "n/a"
                 mark = ""
                 if current is not None and label not in current:
                     mark = "  (from an earlier run)"
                     earlier.append(label)
-                _say(f"  {label:<36} week of {week}  {shown:>6}  ({acc}/{gen}, {days} day(s) of data){mark}")
+                _say(
+                    f"  {label:<36} week of {week}  {shown:>6}  ({acc}/{gen}, {days} day(s) of data)"
+                    f"  by lines {by_lines}{mark}"
+                )
             if earlier:
                 _say(
                     "  The warehouse keeps every scope loaded before; `make clean` starts afresh "

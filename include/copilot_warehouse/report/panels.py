@@ -156,15 +156,18 @@ def usage_daily(reader: MartReader, scope: ScopeKey) -> Rows:
 
 
 def acceptance_weekly(reader: MartReader, scope: ScopeKey) -> Rows:
-    """Weekly acceptance rows of one scope with the rate by lines, oldest week first.
+    """Weekly acceptance rows of one scope with the acceptance rate by lines, oldest week first.
 
-    The rate by lines is the mart's ``loc_acceptance_rate`` when it has one, else the same
-    definition (lines added / lines suggested, summed over the week) computed here.
+    The rate by lines is the mart's ``completion_loc_acceptance_rate``: code completion lines
+    accepted / suggested, summed over the week (0-1; null without suggested completion lines).
+    All lines added over lines suggested (``loc_added_per_suggested_line``) is not a rate: agent
+    edits add lines that were never suggested. A warehouse built before the column existed gives
+    null (the chart draws no line for it).
     """
     loc_rate = (
-        "loc_acceptance_rate"
-        if "loc_acceptance_rate" in reader.columns.get(ACCEPTANCE_WEEKLY, [])
-        else "loc_added / nullif(loc_suggested_to_add, 0) as loc_acceptance_rate"
+        "completion_loc_acceptance_rate"
+        if "completion_loc_acceptance_rate" in reader.columns.get(ACCEPTANCE_WEEKLY, [])
+        else "cast(null as double) as completion_loc_acceptance_rate"
     )
     return reader.query(
         ACCEPTANCE_WEEKLY,
@@ -421,8 +424,8 @@ def scope_section(reader: MartReader, scope: ScopeKey) -> ScopeSection:
         f"chart-{sid}-acceptance-weekly",
         "Weekly acceptance rate",
         ACCEPTANCE_WEEKLY,
-        "Accepted ÷ suggested per ISO week (Monday start), by suggestions and by lines of code; "
-        "lines added include agent edits, so the rate by lines can exceed 100%",
+        "Accepted ÷ suggested per ISO week (Monday start), by suggestions and by code completion "
+        "lines (agent edits, which add lines never suggested, are left out)",
     )
     volume = Panel(
         f"chart-{sid}-suggestions-weekly",
@@ -436,7 +439,7 @@ def scope_section(reader: MartReader, scope: ScopeKey) -> ScopeSection:
             x,
             [
                 ("By suggestions", [r["acceptance_rate"] for r in weekly.rows]),
-                ("By lines of code", [r["loc_acceptance_rate"] for r in weekly.rows]),
+                ("By completion lines", [r["completion_loc_acceptance_rate"] for r in weekly.rows]),
             ],
             y_title="Acceptance rate",
             y_percent=True,
@@ -542,6 +545,12 @@ def scope_section(reader: MartReader, scope: ScopeKey) -> ScopeSection:
             wide=True,
         )
     )
+    # pull requests, code review and cloud agent users, repositories (imported here: that module
+    # builds on this one's Panel and Column)
+    from copilot_warehouse.report import activity_panels
+
+    panels += activity_panels.scope_panels(reader, scope)
+
     utilisation = seat_utilisation(reader, scope)
     seat_use = Panel(
         f"chart-{sid}-seat-utilisation",
