@@ -13,3 +13,9 @@
     {%- endif -%}
     cast({{ price }} as double)
 {%- endmacro %}
+
+{#- The sum of a DOUBLE column, exact and independent of row order (summed as DECIMAL(38, 10),
+    returned as DOUBLE): an incremental build and a full refresh give the same bits. -#}
+{% macro exact_sum(column) -%}
+    cast(sum(cast({{ column }} as decimal(38, 10))) as double)
+{%- endmacro %}

@@ -19,9 +19,9 @@ final as (
         {{ mart_login('arg_max(user_login, day)') }} as user_login,
         cast(count(distinct day) as bigint) as days_reported,
         cast(count(distinct day) filter (where ai_credits_used > 0) as bigint) as days_with_credits,
-        cast(sum(ai_credits_used) as double) as ai_credits_used,
+        {{ exact_sum('ai_credits_used') }} as ai_credits_used,
         {{ price_per_ai_credit_usd() }} as price_per_ai_credit_usd,
-        cast(sum(ai_credits_used) * {{ price_per_ai_credit_usd() }} as double) as estimated_cost_usd
+        {{ exact_sum('ai_credits_used') }} * {{ price_per_ai_credit_usd() }} as estimated_cost_usd
     from member_days
     group by scope_type, scope_name, week_start, user_id
 

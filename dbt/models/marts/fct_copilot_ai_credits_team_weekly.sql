@@ -48,9 +48,9 @@ final as (
         cast(count(distinct day) as bigint) as days_with_data,
         cast(count(distinct user_id) as bigint) as team_members,
         cast(count(distinct user_id) filter (where ai_credits_used > 0) as bigint) as members_with_credits,
-        cast(sum(ai_credits_used) as double) as ai_credits_used,
+        {{ exact_sum('ai_credits_used') }} as ai_credits_used,
         {{ price_per_ai_credit_usd() }} as price_per_ai_credit_usd,
-        cast(sum(ai_credits_used) * {{ price_per_ai_credit_usd() }} as double) as estimated_cost_usd
+        {{ exact_sum('ai_credits_used') }} * {{ price_per_ai_credit_usd() }} as estimated_cost_usd
     from joined
     group by scope_type, scope_name, week_start, team_id
 

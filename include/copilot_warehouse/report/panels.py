@@ -58,7 +58,7 @@ class Column:
 
     key: str
     label: str
-    fmt: str = "text"  # text | int | pct | pp | date | bool | link (to the row's scope section)
+    fmt: str = "text"  # text | int | dec | usd | pct | pp | date | bool | link (to the row's scope section)
 
 
 @dataclass
@@ -104,6 +104,8 @@ def fmt(value: Any, kind: str = "text") -> str:
         return f"{round(float(value)):,}"
     if kind == "dec":
         return f"{float(value):,.1f}"
+    if kind == "usd":
+        return f"${float(value):,.2f}"
     if kind == "pct":
         return f"{float(value) * 100:.1f}%"
     if kind == "pp":
@@ -550,6 +552,10 @@ def scope_section(reader: MartReader, scope: ScopeKey) -> ScopeSection:
     from copilot_warehouse.report import activity_panels
 
     panels += activity_panels.scope_panels(reader, scope)
+    # Copilot CLI and desktop app, AI credits and their estimated cost
+    from copilot_warehouse.report import cli_cost_panels
+
+    panels += cli_cost_panels.scope_panels(reader, scope)
 
     utilisation = seat_utilisation(reader, scope)
     seat_use = Panel(
