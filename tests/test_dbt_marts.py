@@ -216,6 +216,32 @@ def test_daily_usage_matches_the_aggregate_reports(db, scope):
         gens, accs = agg["code_generation_activity_count"], agg["code_acceptance_activity_count"]
         assert row["acceptance_rate"] == (pytest.approx(accs / gens) if gens else None)
         assert row["active_members"] == sum(is_active(u) for u in users(scope, day))
+        suggested, added = completion_lines(agg)
+        got_lines = (row["completion_loc_suggested_to_add"], row["completion_loc_added"])
+        assert got_lines == (suggested, added), day
+        assert row["completion_loc_acceptance_rate"] == (
+            pytest.approx(added / suggested) if suggested else None
+        )
+        lines = agg["loc_suggested_to_add_sum"]
+        assert row["loc_added_per_suggested_line"] == (
+            pytest.approx(agg["loc_added_sum"] / lines) if lines else None
+        )
+
+
+def completion_lines(record: dict) -> tuple[int, int]:
+    """(lines suggested, lines added) of a record's code_completion entries of totals_by_feature."""
+    entries = [e for e in record.get("totals_by_feature") or [] if e["feature"] == "code_completion"]
+    return sum(e["loc_suggested_to_add_sum"] for e in entries), sum(e["loc_added_sum"] for e in entries)
+
+
+def test_the_ratio_of_all_lines_can_exceed_1_and_the_completion_rate_cannot(db):
+    """Agent edits add lines that were never suggested: loc_added_per_suggested_line is a ratio."""
+    (ratio_max, rate_max, rate_min) = db.execute(
+        "select max(loc_added_per_suggested_line), max(completion_loc_acceptance_rate), "
+        "min(completion_loc_acceptance_rate) from marts.fct_copilot_member_daily"
+    ).fetchall()[0]
+    assert ratio_max > 1
+    assert 0 <= rate_min <= rate_max <= 1
 
 
 @pytest.mark.parametrize("scope", [s for s in SCOPES if s.type == ORGANIZATION], ids=lambda s: s.label)
@@ -245,6 +271,11 @@ def test_legacy_days_fill_only_the_history_before_the_new_api(db, scope):
         assert row["daily_active_users"] == legacy["total_active_users"]
         assert row["weekly_active_users"] is None
         assert row["acceptance_rate"] == (pytest.approx(accs / gens) if gens else None)
+        # legacy days report code completions only: their lines are completion lines
+        suggested = sum(c["total_code_lines_suggested"] for c in cells)
+        added = sum(c["total_code_lines_accepted"] for c in cells)
+        assert (row["completion_loc_suggested_to_add"], row["completion_loc_added"]) == (suggested, added)
+        assert (row["loc_suggested_to_add"], row["loc_added"]) == (suggested, added)
 
 
 def test_enterprise_rows_come_from_enterprise_reports_not_summed_orgs(db):
@@ -283,8 +314,12 @@ def test_weekly_acceptance_is_a_ratio_of_sums_with_distinct_active_users(db, sco
         )
     }
     gens, accs, days, members = defaultdict(int), defaultdict(int), defaultdict(int), defaultdict(set)
+    suggested, added = defaultdict(int), defaultdict(int)
     for day in NEW_DAYS:
         agg = DATASET.aggregate(scope, day)
+        lines = completion_lines(agg)
+        suggested[_week(day)] += lines[0]
+        added[_week(day)] += lines[1]
         gens[_week(day)] += agg["code_generation_activity_count"]
         accs[_week(day)] += agg["code_acceptance_activity_count"]
         days[_week(day)] += 1
@@ -299,6 +334,8 @@ def test_weekly_acceptance_is_a_ratio_of_sums_with_distinct_active_users(db, sco
             ]
             gens[_week(day)] += sum(c["total_code_suggestions"] for c in cells)
             accs[_week(day)] += sum(c["total_code_acceptances"] for c in cells)
+            suggested[_week(day)] += sum(c["total_code_lines_suggested"] for c in cells)
+            added[_week(day)] += sum(c["total_code_lines_accepted"] for c in cells)
             days[_week(day)] += 1
     assert sorted(got) == sorted(gens)
     for week, row in got.items():
@@ -316,6 +353,17 @@ def test_weekly_acceptance_is_a_ratio_of_sums_with_distinct_active_users(db, sco
         else:
             assert row["acceptance_rate_change"] == pytest.approx(
                 row["acceptance_rate"] - previous["acceptance_rate"]
+            )
+        assert (row["completion_loc_suggested_to_add"], row["completion_loc_added"]) == (
+            suggested[week],
+            added[week],
+        )
+        assert row["completion_loc_acceptance_rate"] == pytest.approx(added[week] / suggested[week])
+        if previous is None:
+            assert row["completion_loc_acceptance_rate_change"] is None
+        else:
+            assert row["completion_loc_acceptance_rate_change"] == pytest.approx(
+                row["completion_loc_acceptance_rate"] - previous["completion_loc_acceptance_rate"]
             )
 
 
@@ -346,6 +394,12 @@ def test_member_summary_matches_the_per_user_reports_and_seats(db, scope):
         assert row["last_active_day"] == (max(active) if active else None)
         assert row["code_generations"] == sum(u["code_generation_activity_count"] for u in records)
         assert row["code_acceptances"] == sum(u["code_acceptance_activity_count"] for u in records)
+        lines = [completion_lines(u) for u in records]
+        suggested, added = sum(s for s, _ in lines), sum(a for _, a in lines)
+        assert (row["completion_loc_suggested_to_add"], row["completion_loc_added"]) == (suggested, added)
+        assert row["completion_loc_acceptance_rate"] == (
+            pytest.approx(added / suggested) if suggested else None
+        )
         assert row["agent_days"] == sum(bool(u["used_agent"]) for u in records)
         assert row["chat_days"] == sum(bool(u["used_chat"]) for u in records)
         assert row["has_seat"] == (user_id in seats)
@@ -612,3 +666,106 @@ def test_sqlfluff_passes_on_the_dbt_project(capsys):
     output = capsys.readouterr().out
     assert exit_code == 0, output
     assert "All Finished" in output
+
+
+# --- acceptance by lines and legacy engaged users by dimension ---------------------------------
+def test_completion_lines_by_dimension_come_from_the_code_completion_entries(db):
+    got = {
+        (r["day"], r["dimension"], r["dimension_value"]): r
+        for r in rows(
+            db,
+            "select * from marts.fct_copilot_usage_by_dimension_daily "
+            "where scope_name = ? and source_api = 'usage_metrics'",
+            ORG.name,
+        )
+    }
+    checked = 0
+    for day in NEW_DAYS:
+        agg = DATASET.aggregate(ORG, day)
+        for entry in agg["totals_by_feature"]:
+            row = got[(day, "feature", entry["feature"])]
+            completion = entry["feature"] == "code_completion"
+            assert (row["completion_loc_suggested_to_add"], row["completion_loc_added"]) == (
+                entry["loc_suggested_to_add_sum"] if completion else 0,
+                entry["loc_added_sum"] if completion else 0,
+            )
+        per_language: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for entry in agg["totals_by_language_feature"]:
+            if entry["feature"] == "code_completion":
+                per_language[entry["language"]][0] += entry["loc_suggested_to_add_sum"]
+                per_language[entry["language"]][1] += entry["loc_added_sum"]
+        for language, (suggested, added) in per_language.items():
+            row = got[(day, "language", language)]
+            assert (row["completion_loc_suggested_to_add"], row["completion_loc_added"]) == (suggested, added)
+            checked += 1
+        for entry in agg["totals_by_ide"]:  # totals_by_ide has no feature split
+            assert got[(day, "ide", entry["ide"])]["completion_loc_acceptance_rate"] is None
+    assert checked > 0
+
+
+def test_legacy_engaged_users_per_language_and_editor_come_from_their_lists(db):
+    got = {
+        (r["day"], r["dimension"], r["dimension_value"]): r["engaged_users"]
+        for r in rows(
+            db,
+            "select day, dimension, dimension_value, engaged_users "
+            "from marts.fct_copilot_usage_by_dimension_daily where scope_name = ? and source_api = ?",
+            ORG.name,
+            "legacy_metrics",
+        )
+    }
+    expected = {}
+    for day in LEGACY_ONLY_DAYS:
+        completions = DATASET.legacy_day(ORG, day)["copilot_ide_code_completions"]
+        for entry in completions.get("languages", []):
+            expected[(day, "language", entry["name"])] = entry["total_engaged_users"]
+        for entry in completions.get("editors", []):
+            expected[(day, "ide", entry["name"])] = entry["total_engaged_users"]
+    assert expected and got == expected
+    engaged_new_api = db.execute(
+        "select count(engaged_users) from marts.fct_copilot_usage_by_dimension_daily "
+        "where source_api = 'usage_metrics'"
+    ).fetchall()
+    assert engaged_new_api == [(0,)]
+
+
+def test_a_warehouse_built_before_the_lines_rename_upgrades_in_place(built, tmp_path):
+    """Incremental marts holding the previous release's columns (loc_acceptance_rate, no completion
+    lines, no engaged_users) are rebuilt by the next plain build and then equal a full refresh."""
+    old = tmp_path / "old.duckdb"
+    shutil.copy(built["copy"], old)
+    marts = ("fct_copilot_usage_daily", "fct_copilot_member_daily", "fct_copilot_usage_by_dimension_daily")
+    con = duckdb.connect(str(old))
+    for mart in marts:
+        con.execute(f"alter table marts.{mart} rename loc_added_per_suggested_line to loc_acceptance_rate")
+        for column in (
+            "completion_loc_suggested_to_add",
+            "completion_loc_added",
+            "completion_loc_acceptance_rate",
+        ):
+            con.execute(f"alter table marts.{mart} drop column {column}")
+    con.execute("alter table marts.fct_copilot_usage_by_dimension_daily drop column engaged_users")
+    con.close()
+
+    result = dbt_runner.build(old, target_path=tmp_path / "target")
+    assert result.success, result.summary
+
+    con = duckdb.connect(str(built["copy"]), read_only=True)
+    con.execute(f"attach '{old}' as upgraded (read_only)")
+    try:
+        for mart in marts:
+            columns = (
+                "select column_name from information_schema.columns "
+                "where table_catalog = ? and table_schema = 'marts' and table_name = ? "
+                "order by ordinal_position"
+            )
+            fresh = con.execute(columns, ["full_refresh", mart]).fetchall()
+            assert con.execute(columns, ["upgraded", mart]).fetchall() == fresh, mart
+            upgraded, full = f"upgraded.marts.{mart}", f"full_refresh.marts.{mart}"
+            diff = con.execute(
+                f"select (select count(*) from (from {upgraded} except all from {full})), "
+                f"(select count(*) from (from {full} except all from {upgraded}))"
+            ).fetchall()
+            assert diff == [(0, 0)], mart
+    finally:
+        con.close()

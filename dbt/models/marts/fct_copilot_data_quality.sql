@@ -1,8 +1,9 @@
 -- One row per anomaly found in the values GitHub supplied: figures that contradict each other
 -- (active-user counts out of order, more acceptances than generations, more code completion lines
--- added than suggested, more active members than daily active users), a per-user report for a day whose aggregate report has no row, and seats
--- listings whose rows are not all users or whose total_seats disagrees with them. The values are
--- kept as GitHub sent them and every mart is still built: these rows say where they are odd.
+-- added than suggested, more active members than daily active users), a per-user report for a day
+-- whose aggregate report has no row, and seats listings whose rows are not all users or whose
+-- total_seats disagrees with them. The values are kept as GitHub sent them and every mart is still
+-- built: these rows say where they are odd.
 -- Every row has severity 'warn' (severity follows ownership: GitHub's values never stop a build).
 with
 

@@ -272,7 +272,8 @@ legacy_counters as (
 
 legacy_values as (
 
-    -- a value listed with engaged users but without counters reported none of them (0)
+    -- a value listed with engaged users but without counters reported none of them (0); legacy
+    -- days only where the usage metrics reports have no day for the scope
     select
         coalesce(legacy_counters.scope_type, legacy_engaged.scope_type) as scope_type,
         coalesce(legacy_counters.scope_name, legacy_engaged.scope_name) as scope_name,
@@ -296,19 +297,11 @@ legacy_values as (
             and legacy_counters.day = legacy_engaged.day
             and legacy_counters.dimension = legacy_engaged.dimension
             and legacy_counters.dimension_value = legacy_engaged.dimension_value
-
-),
-
-legacy_days_kept as (
-
-    -- legacy days only where the usage metrics reports have no day for the scope
-    select legacy_values.*
-    from legacy_values
     left join aggregates
         on
-            legacy_values.scope_type = aggregates.scope_type
-            and legacy_values.scope_name = aggregates.scope_name
-            and legacy_values.day = aggregates.day
+            coalesce(legacy_counters.scope_type, legacy_engaged.scope_type) = aggregates.scope_type
+            and coalesce(legacy_counters.scope_name, legacy_engaged.scope_name) = aggregates.scope_name
+            and coalesce(legacy_counters.day, legacy_engaged.day) = aggregates.day
     where aggregates.day is null
 
 ),
@@ -326,7 +319,7 @@ all_values as (
     select
         *,
         'legacy_metrics' as source_api
-    from legacy_days_kept
+    from legacy_values
 
 ),
 
