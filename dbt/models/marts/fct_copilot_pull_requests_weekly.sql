@@ -26,10 +26,12 @@ final as (
             as pull_requests_merged_reviewed_by_copilot,
         {{ merge_weighted_median('median_minutes_to_merge', 'pull_requests_merged') }}
             as median_minutes_to_merge_approx,
-        {{ merge_weighted_median('median_minutes_to_merge_copilot_authored', 'pull_requests_merged_created_by_copilot') }}
-            as median_minutes_to_merge_copilot_authored_approx,
-        {{ merge_weighted_median('median_minutes_to_merge_copilot_reviewed', 'pull_requests_merged_reviewed_by_copilot') }}
-            as median_minutes_to_merge_copilot_reviewed_approx,
+        {{ merge_weighted_median(
+            'median_minutes_to_merge_copilot_authored', 'pull_requests_merged_created_by_copilot'
+        ) }} as median_minutes_to_merge_copilot_authored_approx,
+        {{ merge_weighted_median(
+            'median_minutes_to_merge_copilot_reviewed', 'pull_requests_merged_reviewed_by_copilot'
+        ) }} as median_minutes_to_merge_copilot_reviewed_approx,
         cast(sum(suggestions) as bigint) as suggestions,
         cast(sum(applied_suggestions) as bigint) as applied_suggestions,
         cast(sum(copilot_suggestions) as bigint) as copilot_suggestions,
