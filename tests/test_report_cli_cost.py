@@ -139,3 +139,36 @@ def test_a_missing_mart_gives_a_no_data_note(tmp_path, mart, panel_ids):
         assert parsed.ids[panel_id]["class"] == "no-data", panel_id
         assert f"marts.{mart} is not in the warehouse" in parsed.text(panel_id)
     assert f"chart-{SID}-active-users" in parsed.chart_specs
+
+
+DRAWN_TRACES = "id => (document.getElementById(id).data || []).length"
+
+
+@pytest.mark.browser
+def test_the_panels_draw_in_chromium_without_console_errors(tmp_path):
+    """The CLI and credit charts render in headless Chromium (skipped without it, like the browser tests)."""
+    from test_report_browser import CHROMIUM, CHROMIUM_ARGS, Visit
+
+    if not CHROMIUM.exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    warehouse = make_marts_warehouse(tmp_path / "warehouse.duckdb")
+    _add_cli_cost_marts(warehouse)
+    html = build_report(warehouse, tmp_path / "out")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            visit = Visit(browser, html)
+            try:
+                assert visit.errors == []
+                for chart_id in (*PANELS["fct_copilot_cli_weekly"], f"chart-{SID}-ai-credits-weekly"):
+                    drawn = visit.page.evaluate(DRAWN_TRACES, chart_id)
+                    assert drawn > 0, chart_id
+                visit.page.locator(f"#chart-{SID}-ai-credits-by-model").screenshot(
+                    path=str(tmp_path / "credits-by-model.png")
+                )
+            finally:
+                visit.close()
+        finally:
+            browser.close()
