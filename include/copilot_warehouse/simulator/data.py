@@ -558,7 +558,7 @@ class Dataset:
                 rng.uniform(0.2, 0.8) if archetype in ("power", "regular") and rng.random() < 0.6 else 0.0
             ),
             cli_user=rng.random() < 0.2,
-            app_user=rng.random() < 0.08,
+            app_user=rng.random() < 0.2,  # about 1 in 5: the desktop app panels have data
             reviewer=rng.random() < 0.45,
         )
 
