@@ -4,8 +4,10 @@ Reads the ``marts`` schema of the DuckDB warehouse read-only and writes one self
 (styles, chart data and plotly.js inline, so it opens offline and makes no network request): an
 overview across organizations and enterprises, then a section per scope with KPI cards, active
 users over time, the weekly acceptance trend by count and by code completion lines, breakdowns by
-language, IDE, model and feature, top members, inactive and never-used seats, and data health. A panel whose
-mart is missing or empty says so instead of showing a chart. ``docs/report.md`` lists the panels.
+language, IDE, model and feature, top members, pull requests and time to merge (approximate),
+code review and cloud agent users, top repositories by agent pull requests, inactive and
+never-used seats, and data health. A panel whose mart is missing or empty says so instead of
+showing a chart. ``docs/report.md`` lists the panels.
 """
 
 from __future__ import annotations
