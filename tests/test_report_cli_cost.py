@@ -24,7 +24,7 @@ PANELS = {
         f"chart-{SID}-cli-tokens-per-request",
         f"chart-{SID}-copilot-app-weekly",
     ),
-    "fct_copilot_ai_credits_weekly": (f"chart-{SID}-ai-credits-weekly",),
+    "fct_copilot_ai_credits_weekly": (f"chart-{SID}-ai-credits-weekly", f"table-{SID}-ai-credits-cost"),
     "fct_copilot_ai_credits_team_weekly": (f"table-{SID}-ai-credits-teams",),
     "fct_copilot_ai_credits_by_model_daily": (f"chart-{SID}-ai-credits-by-model",),
 }
@@ -117,8 +117,13 @@ def test_cli_and_app_panels_show_the_weekly_mart_values_apart(parsed):
 def test_credit_panels_are_labelled_estimates(parsed):
     credits = _traces(parsed.chart_specs[f"chart-{SID}-ai-credits-weekly"])
     weeks = [W1.isoformat(), W2.isoformat()]
-    assert credits == {"AI credits": (weeks, [12.5, 3.25]), "Estimated cost (USD)": (weeks, [0.5, 0.13])}
-    assert "not the invoice), at $0.04 per credit" in parsed.html
+    assert credits == {"AI credits": (weeks, [12.5, 3.25])}
+    # newest week first: week, members with credits, credits, price, estimated cost
+    assert parsed.tables[f"table-{SID}-ai-credits-cost"] == [
+        ["2026-11-09", "2", "3.2", "0.04", "$0.13"],
+        ["2026-11-02", "4", "12.5", "0.04", "$0.50"],
+    ]
+    assert "per-user AI credits metric, not the invoice" in parsed.html
     models = _traces(parsed.chart_specs[f"chart-{SID}-ai-credits-by-model"])
     assert models == {"Allocated AI credits": (["gpt-5", "unattributed"], [3.25, 1.0])}
     assert "AI credits by model (allocated estimate)" in parsed.html

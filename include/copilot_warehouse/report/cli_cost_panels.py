@@ -1,6 +1,6 @@
 """Report panels for Copilot CLI and Copilot desktop app activity, and AI credits with their cost.
 
-Each scope section gets six panels, read from the marts as they are:
+Each scope section gets seven panels, read from the marts as they are:
 
 * Copilot CLI per week (``fct_copilot_cli_weekly``): requests, sessions and distinct CLI users
   (members of the users report, never a sum of daily counts);
@@ -8,8 +8,8 @@ Each scope section gets six panels, read from the marts as they are:
   week's sums, for the CLI and the desktop app apart;
 * Copilot desktop app per week (same mart): requests, sessions and distinct app users, kept apart
   from the CLI (GitHub may report the same activity under both on a transition day);
-* AI credits per week (``fct_copilot_ai_credits_weekly``): credits and the estimated cost at the
-  configured price per credit (an estimate, not the invoice);
+* AI credits per week (``fct_copilot_ai_credits_weekly``), and a table of the latest weeks'
+  estimated cost at the configured price per credit (an estimate, not the invoice);
 * AI credits by team (``fct_copilot_ai_credits_team_weekly``) over the last 4 ISO weeks; a member
   in two teams counts in both;
 * AI credits by model (``fct_copilot_ai_credits_by_model_daily``) over the last 28 days of data:
@@ -30,6 +30,7 @@ AI_CREDITS_TEAM_WEEKLY = "fct_copilot_ai_credits_team_weekly"
 AI_CREDITS_BY_MODEL_DAILY = "fct_copilot_ai_credits_by_model_daily"
 TOP_CREDIT_TEAMS = 15
 TOP_CREDIT_MODELS = 12
+COST_WEEKS = 8
 
 _WEEK_AXIS = "Week starting (Monday)"
 _ESTIMATE = "an estimate from GitHub's per-user AI credits metric, not the invoice"
@@ -219,27 +220,37 @@ def _credit_panels(reader: MartReader, scope: ScopeKey) -> list[Panel]:
         f"chart-{sid}-ai-credits-weekly",
         "AI credits per week",
         AI_CREDITS_WEEKLY,
-        f"AI credits used per ISO week and the estimated cost in US dollars ({_ESTIMATE})",
+        "AI credits used per ISO week (Monday start), from GitHub's per-user metric (not the invoice)",
     )
-    if weekly:
+    cost = Panel(
+        f"table-{sid}-ai-credits-cost",
+        "Estimated cost of AI credits",
+        AI_CREDITS_WEEKLY,
+        f"Latest {COST_WEEKS} ISO weeks, newest first: credits x the configured price per credit "
+        f"({_ESTIMATE})",
+        columns=[
+            Column("week_start", "Week starting", "date"),
+            Column("members_with_credits", "Members with credits", "int"),
+            Column("ai_credits_used", "AI credits", "dec"),
+            Column("price_per_ai_credit_usd", "Price per credit (USD)"),
+            Column("estimated_cost_usd", "Estimated cost", "usd"),
+        ],
+    )
+    if weekly and any(r["ai_credits_used"] is not None for r in weekly.rows):
         rows = weekly.rows
-        prices = sorted({r["price_per_ai_credit_usd"] for r in rows} - {None})
-        if prices:
-            credit.subtitle += ", at $" + " / $".join(f"{p:g}" for p in prices) + " per credit"
-        if any(r["ai_credits_used"] is not None for r in rows):
-            credit.figure = charts.line_chart(
-                [r["week_start"] for r in rows],
-                [
-                    ("AI credits", [r["ai_credits_used"] for r in rows]),
-                    ("Estimated cost (USD)", [r["estimated_cost_usd"] for r in rows]),
-                ],
-                y_title="Credits / US dollars per week",
-                x_title=_WEEK_AXIS,
-            )
-        else:
-            credit.note = f"No AI credits reported for {scope.title} (GitHub reports them from 2026-06-19)."
+        credit.figure = charts.line_chart(
+            [r["week_start"] for r in rows],
+            [("AI credits", [r["ai_credits_used"] for r in rows])],
+            y_title="AI credits per week",
+            x_title=_WEEK_AXIS,
+        )
+        cost.rows = list(reversed(rows))[:COST_WEEKS]
+    elif weekly:
+        credit.note = cost.note = (
+            f"No AI credits reported for {scope.title} (GitHub reports them from 2026-06-19)."
+        )
     else:
-        credit.note = weekly.note
+        credit.note = cost.note = weekly.note
 
     teams = credit_teams(reader, scope)
     window = f": weeks of {teams.rows[0]['first_week']} to {teams.rows[0]['last_week']}" if teams else ""
@@ -279,7 +290,7 @@ def _credit_panels(reader: MartReader, scope: ScopeKey) -> list[Panel]:
         )
     else:
         by_model.note = models.note
-    return [credit, by_team, by_model]
+    return [credit, cost, by_team, by_model]
 
 
 def scope_panels(reader: MartReader, scope: ScopeKey) -> list[Panel]:
