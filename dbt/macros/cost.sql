@@ -1,15 +1,15 @@
 {#- The price of one AI credit in US dollars, for estimated costs (an estimate from GitHub's
     per-user ai_credits_used metric, never the invoice). Set with the dbt var
     `price_per_ai_credit_usd`; without it, the env var COPILOT_PRICE_PER_AI_CREDIT_USD; without
-    either (or when empty), 0.04. A value that is not a number >= 0 stops the build. -#}
+    either (or when empty), 0.04. A value that is not a number from 0 to 1000000 stops the build. -#}
 {% macro price_per_ai_credit_usd() -%}
     {%- set from_env = env_var('COPILOT_PRICE_PER_AI_CREDIT_USD', '') | string | trim -%}
     {%- set raw = var('price_per_ai_credit_usd', from_env if from_env else '0.04') | string | trim -%}
     {%- set price = raw | float(-1.0) -%}
-    {%- if raw == '' or price < 0 -%}
+    {%- if raw == '' or price < 0 or price != price or price > 1000000 -%}
         {{ exceptions.raise_compiler_error(
-            "price_per_ai_credit_usd (or COPILOT_PRICE_PER_AI_CREDIT_USD) must be a number >= 0, got '"
-            ~ raw ~ "'") }}
+            "price_per_ai_credit_usd (or COPILOT_PRICE_PER_AI_CREDIT_USD) must be a number from 0 to "
+            ~ "1000000 (US dollars per credit), got '" ~ raw ~ "'") }}
     {%- endif -%}
     cast({{ price }} as double)
 {%- endmacro %}
