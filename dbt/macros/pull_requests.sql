@@ -141,14 +141,15 @@ select * from final
 {#- A weekly (or longer) stand-in for a median GitHub gives per day: the mean of the daily
     medians weighted by that day's merged pull requests, over days with merges and a median.
     Null when no day qualifies. An approximation: the true median of the pooled merges is not
-    recoverable from daily medians. -#}
+    recoverable from daily medians. The weighted sum is exact (DECIMAL, medians to 1e-9 minute),
+    so a rebuild gives the same bits whatever order DuckDB adds the days in. -#}
 {% macro merge_weighted_median(median_col, merged_col) -%}
     case
         when coalesce(sum({{ merged_col }}) filter (
             where {{ merged_col }} > 0 and {{ median_col }} is not null
         ), 0) > 0
-            then sum({{ median_col }} * {{ merged_col }}) filter (
+            then cast(sum(cast({{ median_col }} as decimal(38, 9)) * {{ merged_col }}) filter (
                 where {{ merged_col }} > 0 and {{ median_col }} is not null
-            ) / sum({{ merged_col }}) filter (where {{ merged_col }} > 0 and {{ median_col }} is not null)
+            ) as double) / sum({{ merged_col }}) filter (where {{ merged_col }} > 0 and {{ median_col }} is not null)
     end
 {%- endmacro %}
