@@ -2,41 +2,9 @@
 -- active_members are distinct members over the week (recomputed, never summed over days).
 with
 
-team_members as (
+team_member_days as (
 
-    select * from {{ ref('int_team_members_daily') }}
-
-),
-
-member_days as (
-
-    select * from {{ ref('int_member_days_activity') }}
-
-),
-
-joined as (
-
-    select
-        team_members.scope_type,
-        team_members.scope_name,
-        {{ iso_week_start('team_members.day') }} as week_start,
-        team_members.day,
-        team_members.team_id,
-        team_members.team_slug,
-        team_members.user_id,
-        coalesce(member_days.is_active, false) as is_active,
-        member_days.user_initiated_interactions,
-        member_days.code_generations,
-        member_days.code_acceptances,
-        member_days.loc_suggested_to_add,
-        member_days.loc_added
-    from team_members
-    left join member_days
-        on
-            team_members.scope_type = member_days.scope_type
-            and team_members.scope_name = member_days.scope_name
-            and team_members.day = member_days.day
-            and team_members.user_id = member_days.user_id
+    select * from {{ ref('int_team_member_days') }}
 
 ),
 
@@ -57,7 +25,7 @@ final as (
         {{ ratio_of_sums('code_acceptances', 'code_generations') }} as acceptance_rate,
         cast(coalesce(sum(loc_suggested_to_add), 0) as bigint) as loc_suggested_to_add,
         cast(coalesce(sum(loc_added), 0) as bigint) as loc_added
-    from joined
+    from team_member_days
     group by scope_type, scope_name, week_start, team_id
 
 )
