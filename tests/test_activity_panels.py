@@ -129,6 +129,41 @@ def test_a_scope_without_rows_says_so(parsed):
         assert "No data for Organization acme-labs" in parsed.text(panel_id)
 
 
+def test_a_report_github_does_not_offer_is_named_as_the_reason(parsed):
+    # data health lists 'repos-1-day (HTTP 404)' for acme-labs (report_fixtures)
+    note = parsed.text(f"table-{ACME}-repositories")
+    assert "marts.fct_copilot_repository_activity_daily" in note
+    assert "repos-1-day is not offered for this organization (GitHub answered 404)" in note
+    # the other panels read reports GitHub does offer: no such reason
+    assert "not offered" not in parsed.text(f"chart-{ACME}-pull-requests-weekly")
+
+
+def test_empty_note_names_each_unavailable_report_and_only_those():
+    from copilot_warehouse.report.data import MartReader, ScopeKey
+
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute(
+        "create table marts.fct_copilot_data_health as select * from (values "
+        "('organization', 'a', 'repos-1-day (HTTP 404), users-1-day (HTTP 404)'), "
+        "('enterprise', 'e', 'user-teams-1-day'), ('organization', 'b', null)) "
+        "as t(scope_type, scope_name, unavailable_reports)"
+    )
+    reader = MartReader(con)
+    a, e, b = ScopeKey("organization", "a"), ScopeKey("enterprise", "e"), ScopeKey("organization", "b")
+    assert reader.empty_note("m", a, ("users-1-day", "user-teams-1-day")) == (
+        "No data for Organization a in marts.m: users-1-day is not offered for this organization "
+        "(GitHub answered 404)."
+    )
+    assert reader.empty_note("m", e, ("user-teams-1-day",)) == (
+        "No data for Enterprise e in marts.m: user-teams-1-day is not offered for this enterprise."
+    )
+    # 'users-1-day' is not 'user-teams-1-day'; a scope with nothing unavailable gets the plain note
+    assert reader.empty_note("m", e, ("users-1-day",)) == "No data for Enterprise e in marts.m."
+    assert reader.empty_note("m", b, ("repos-1-day",)) == "No data for Organization b in marts.m."
+    assert reader.empty_note("m", a) == "No data for Organization a in marts.m."
+
+
 def test_missing_marts_give_a_note_and_the_rest_still_renders(tmp_path):
     parsed = _build(tmp_path, tables=())
     for panel_id, mart in (

@@ -32,8 +32,10 @@ def _params(scope: ScopeKey) -> list[str]:
     return [scope.scope_type, scope.scope_name]
 
 
-def _empty(mart: str, scope: ScopeKey) -> str:
-    return f"No data for {scope.title} in {SCHEMA}.{mart}."
+def _empty(reader: MartReader, mart: str, scope: ScopeKey) -> str:
+    # The GitHub report the mart is built from: named when GitHub does not offer it for the scope.
+    report = "repos-1-day" if mart == REPOSITORY_ACTIVITY_DAILY else f"{scope.scope_type}-1-day"
+    return reader.empty_note(mart, scope, (report,))
 
 
 def pull_requests_weekly(reader: MartReader, scope: ScopeKey) -> Rows:
@@ -54,7 +56,7 @@ def pull_requests_weekly(reader: MartReader, scope: ScopeKey) -> Rows:
             where scope_type = ? and scope_name = ?
             order by week_start""",
         _params(scope),
-        empty=_empty(PULL_REQUESTS_WEEKLY, scope),
+        empty=_empty(reader, PULL_REQUESTS_WEEKLY, scope),
     )
 
 
@@ -72,7 +74,7 @@ def agent_users_daily(reader: MartReader, scope: ScopeKey) -> Rows:
             where scope_type = ? and scope_name = ?
             order by day""",
         _params(scope),
-        empty=_empty(AGENT_USERS_DAILY, scope),
+        empty=_empty(reader, AGENT_USERS_DAILY, scope),
     )
 
 
@@ -108,7 +110,7 @@ def top_repositories(reader: MartReader, scope: ScopeKey) -> Rows:
                      pull_requests_reviewed_by_copilot desc nulls last, repository_name
             limit {TOP_REPOSITORIES}""",
         _params(scope),
-        empty=_empty(REPOSITORY_ACTIVITY_DAILY, scope),
+        empty=_empty(reader, REPOSITORY_ACTIVITY_DAILY, scope),
     )
 
 

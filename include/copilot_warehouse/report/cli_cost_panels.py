@@ -40,8 +40,10 @@ def _params(scope: ScopeKey) -> list[str]:
     return [scope.scope_type, scope.scope_name]
 
 
-def _empty(mart: str, scope: ScopeKey) -> str:
-    return f"No data for {scope.title} in {SCHEMA}.{mart}."
+def _empty(reader: MartReader, mart: str, scope: ScopeKey) -> str:
+    # The GitHub reports the mart is built from: named when GitHub does not offer them for the scope.
+    reports = ("users-1-day", "user-teams-1-day") if mart == AI_CREDITS_TEAM_WEEKLY else ("users-1-day",)
+    return reader.empty_note(mart, scope, reports)
 
 
 def cli_weekly(reader: MartReader, scope: ScopeKey) -> Rows:
@@ -61,7 +63,7 @@ def cli_weekly(reader: MartReader, scope: ScopeKey) -> Rows:
             where scope_type = ? and scope_name = ?
             order by week_start""",
         _params(scope),
-        empty=_empty(CLI_WEEKLY, scope),
+        empty=_empty(reader, CLI_WEEKLY, scope),
     )
 
 
@@ -81,7 +83,7 @@ def credits_weekly(reader: MartReader, scope: ScopeKey) -> Rows:
             where scope_type = ? and scope_name = ?
             order by week_start""",
         _params(scope),
-        empty=_empty(AI_CREDITS_WEEKLY, scope),
+        empty=_empty(reader, AI_CREDITS_WEEKLY, scope),
     )
 
 
@@ -118,7 +120,7 @@ def credit_teams(reader: MartReader, scope: ScopeKey) -> Rows:
             order by ai_credits_used desc nulls last, team_slug
             limit {TOP_CREDIT_TEAMS}""",
         _params(scope),
-        empty=_empty(AI_CREDITS_TEAM_WEEKLY, scope),
+        empty=_empty(reader, AI_CREDITS_TEAM_WEEKLY, scope),
     )
 
 
@@ -145,7 +147,7 @@ def credit_models(reader: MartReader, scope: ScopeKey) -> Rows:
             order by allocated_ai_credits desc, model
             limit {TOP_CREDIT_MODELS}""",
         _params(scope),
-        empty=_empty(AI_CREDITS_BY_MODEL_DAILY, scope),
+        empty=_empty(reader, AI_CREDITS_BY_MODEL_DAILY, scope),
     )
 
 

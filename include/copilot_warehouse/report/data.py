@@ -8,6 +8,7 @@ says why, and the template shows that note instead of a chart or table.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -135,6 +136,48 @@ class MartReader:
         if not rows:
             return Rows(note=empty or f"No data in {SCHEMA}.{mart}.")
         return Rows(rows=rows)
+
+    def unavailable(self, scope: ScopeKey, report: str) -> str | None:
+        """Why GitHub gives no ``report`` (e.g. ``repos-1-day``) for ``scope``, or None.
+
+        Reads ``unavailable_reports`` of ``marts.fct_copilot_data_health`` (entries such as
+        ``repos-1-day (HTTP 404)``, comma-separated).
+
+        Returns:
+            e.g. ``"repos-1-day is not offered for this organization (GitHub answered 404)"``, or
+            None when the report is not listed (or the data-health mart is absent or unreadable).
+        """
+        if "unavailable_reports" not in self.columns.get(DATA_HEALTH, []):
+            return None
+        try:
+            found = self.con.execute(
+                f"select unavailable_reports from {SCHEMA}.{DATA_HEALTH} "
+                "where scope_type = ? and scope_name = ?",
+                [scope.scope_type, scope.scope_name],
+            ).fetchall()
+        except Exception:  # an unreadable data-health mart only loses the reason, not the panel
+            return None
+        kind = "enterprise" if scope.scope_type == "enterprise" else "organization"
+        for (listed,) in found:
+            for entry in (listed or "").split(","):
+                match = re.fullmatch(rf"\s*{re.escape(report)}(?:\s*\(HTTP (\d+)\))?\s*", entry)
+                if match:
+                    answer = f" (GitHub answered {match.group(1)})" if match.group(1) else ""
+                    return f"{report} is not offered for this {kind}{answer}"
+        return None
+
+    def empty_note(self, mart: str, scope: ScopeKey, reports: tuple[str, ...] = ()) -> str:
+        """The note for a mart without rows for ``scope``: which mart and, when known, why.
+
+        Args:
+            mart: the mart read.
+            scope: the organization or enterprise.
+            reports: the GitHub reports the mart is built from (e.g. ``("repos-1-day",)``); those
+                data health lists as unavailable for the scope are named in the note.
+        """
+        note = f"No data for {scope.title} in {SCHEMA}.{mart}"
+        reasons = [r for r in (self.unavailable(scope, report) for report in reports) if r]
+        return f"{note}: {'; '.join(reasons)}." if reasons else f"{note}."
 
     # --- scopes ---------------------------------------------------------------------------
     def scopes(self) -> list[ScopeKey]:
