@@ -424,3 +424,61 @@ def test_load_refuses_receipts_naming_invalid_partitions(tmp_path, changes, erro
     with pytest.raises(error, match=re.escape(words)):
         ingest.load_receipts([_receipt(**changes)], tmp_path / "warehouse.duckdb", root, lock_timeout=5)
     assert _files_outside(tmp_path, root) == [tmp_path / "warehouse.duckdb"]
+
+
+# --- the price per AI credit (COPILOT_PRICE_PER_AI_CREDIT_USD) --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("", 0.04), ("  ", 0.04), ("0", 0.0), (" 0.5 ", 0.5), ("1e3", 1000.0), ("1000000", 1e6)],
+)
+def test_prices_are_parsed(monkeypatch, value, expected):
+    monkeypatch.setenv(config.ENV_PRICE_PER_AI_CREDIT, value)
+    assert config.price_per_ai_credit_usd() == expected
+
+
+def test_no_price_setting_means_the_default(monkeypatch):
+    monkeypatch.delenv(config.ENV_PRICE_PER_AI_CREDIT, raising=False)
+    assert config.price_per_ai_credit_usd() == 0.04
+
+
+@pytest.mark.parametrize("value", ["abc", "nan", "inf", "-inf", "-1", "1000001", "0,04", "$1"])
+def test_malformed_prices_are_refused_in_one_line(monkeypatch, value):
+    monkeypatch.setenv(config.ENV_PRICE_PER_AI_CREDIT, value)
+    with pytest.raises(ConfigError) as err:
+        config.price_per_ai_credit_usd()
+    assert str(err.value) == (
+        f"COPILOT_PRICE_PER_AI_CREDIT_USD must be a number from 0 to 1000000, got '{value}'"
+    )
+
+
+@pytest.mark.parametrize("command", [["run"], ["backfill", "--start-day", "2026-10-01"]])
+def test_run_and_backfill_stop_on_a_malformed_price_before_any_work(monkeypatch, tmp_path, capsys, command):
+    """One ``error:`` line and exit 1 (make then exits 2); nothing is created or started."""
+    from copilot_warehouse import demo
+
+    warehouse = tmp_path / "data" / "warehouse.duckdb"
+    monkeypatch.setenv(config.ENV_WAREHOUSE, str(warehouse))
+    monkeypatch.setenv(config.ENV_PRICE_PER_AI_CREDIT, "abc")
+    assert demo.cli(command[0], command[1:]) == 1
+    out = capsys.readouterr()
+    assert out.err.strip() == (
+        "error: COPILOT_PRICE_PER_AI_CREDIT_USD must be a number from 0 to 1000000, got 'abc'"
+    )
+    assert "Source:" not in out.out
+    assert not warehouse.parent.exists()
+
+
+def test_the_transform_dag_dbt_build_fails_with_the_price_message(monkeypatch, tmp_path):
+    """dbt_runner.build (the DAG's dbt task) returns a failed result whose summary is the reason."""
+    from copilot_warehouse import dbt_runner
+
+    monkeypatch.setenv(config.ENV_PRICE_PER_AI_CREDIT, "abc")
+    result = dbt_runner.build(tmp_path / "warehouse.duckdb", target_path=tmp_path / "target")
+    assert not result.success
+    assert result.summary == (
+        "dbt build: not started: COPILOT_PRICE_PER_AI_CREDIT_USD must be a number from 0 to "
+        "1000000, got 'abc'"
+    )
+    assert not (tmp_path / "warehouse.duckdb").exists()

@@ -6,6 +6,7 @@ Connection id, Variable names, report names and GitHub's history windows.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -18,6 +19,9 @@ VAR_ORGS = "copilot_orgs"
 VAR_ENTERPRISES = "copilot_enterprises"
 ENV_WAREHOUSE = "COPILOT_WAREHOUSE_PATH"
 ENV_LANDING = "COPILOT_LANDING_PATH"
+ENV_PRICE_PER_AI_CREDIT = "COPILOT_PRICE_PER_AI_CREDIT_USD"
+DEFAULT_PRICE_PER_AI_CREDIT_USD = 0.04
+MAX_PRICE_PER_AI_CREDIT_USD = 1_000_000
 DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
 DEFAULT_LANDING = "data/landing"
 DEFAULT_API_VERSION = "2026-03-10"
@@ -132,3 +136,34 @@ def landing_path() -> str:
     A local path or a URL (``file://``, ``s3://``) handled through fsspec.
     """
     return os.environ.get(ENV_LANDING) or DEFAULT_LANDING
+
+
+def price_per_ai_credit_usd(value: object = None) -> float:
+    """The price of one AI credit in US dollars, for estimated costs (a setting, not a GitHub value).
+
+    Args:
+        value: the price to check; default the env var ``COPILOT_PRICE_PER_AI_CREDIT_USD``
+            (unset or blank: 0.04). The same rule as the dbt macro ``price_per_ai_credit_usd``,
+            checked here so ``make run``, ``make backfill`` and the transform DAG stop before any
+            work with one clear line.
+
+    Returns:
+        The price as a float from 0 to 1000000.
+
+    Raises:
+        ConfigError: not a number, NaN, infinite, negative or above 1000000.
+    """
+    raw = os.environ.get(ENV_PRICE_PER_AI_CREDIT, "") if value is None else value
+    text = str(raw).strip()
+    if not text:
+        return DEFAULT_PRICE_PER_AI_CREDIT_USD
+    try:
+        price = float(text)
+    except ValueError:
+        price = math.nan
+    if not math.isfinite(price) or not 0 <= price <= MAX_PRICE_PER_AI_CREDIT_USD:
+        raise ConfigError(
+            f"{ENV_PRICE_PER_AI_CREDIT} must be a number from 0 to {MAX_PRICE_PER_AI_CREDIT_USD}, "
+            f"got {text!r}"
+        )
+    return price

@@ -280,10 +280,17 @@ def build(
             or warned node, and the full log is in the target path.
 
     Returns:
-        The :class:`DbtResult`; ``.success`` is false on any model error or failing test.
+        The :class:`DbtResult`; ``.success`` is false on any model error or failing test, and
+        on a malformed ``COPILOT_PRICE_PER_AI_CREDIT_USD`` (checked before dbt starts: the
+        summary is then the one line saying what is wrong).
     """
     from copilot_warehouse import warehouse as wh
 
+    if not (vars and "price_per_ai_credit_usd" in vars):  # the dbt var, when given, wins
+        try:
+            config.price_per_ai_credit_usd()
+        except config.ConfigError as exc:
+            return DbtResult(False, ["build"], f"dbt build: not started: {exc}")
     # dbt's sources are the raw tables: make sure they exist even when nothing was loaded yet.
     wh.initialize(warehouse_path)
     args = ["build"]

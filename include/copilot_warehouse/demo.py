@@ -408,6 +408,7 @@ def run(argv: list[str]) -> int:
     parser.add_argument("--start-day", help="first report day (default START_DAY or the whole source range)")
     parser.add_argument("--end-day", help="last report day (default END_DAY)")
     args = parser.parse_args(argv)
+    config.price_per_ai_credit_usd()  # a malformed price stops here, before any work
     started = time.perf_counter()
     nothing_loaded: NothingLoadedError | None = None
     with open_source(args.start_day, args.end_day) as source:
@@ -606,6 +607,7 @@ def backfill(argv: list[str]) -> int:
         "--verbose", action="store_true", help="log every report call and download (default: warnings)"
     )
     args = parser.parse_args(argv)
+    config.price_per_ai_credit_usd()  # a malformed price stops here, before any work
     if not args.verbose:  # the chunk lines below say what happened; details only on request
         import copilot_warehouse.hooks.github_copilot  # noqa: F401 - Airflow configures logging on import
 
