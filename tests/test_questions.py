@@ -302,6 +302,26 @@ def test_a_warehouse_without_marts_is_named(tmp_path):
         questions.totals(ORG, *RANGE, warehouse=path)
 
 
+def test_a_warehouse_with_marts_but_no_data_says_to_load_first(tmp_path, capsys):
+    """Marts built (e.g. by a run that loaded nothing) but no scope with data: not 'unknown scope'."""
+    path = warehouse.initialize(tmp_path / "empty.duckdb")
+    con = duckdb.connect(str(path))
+    con.execute("create schema if not exists marts")
+    for table in (questions.MEMBER_DAILY, questions.TEAM_MEMBERSHIP, questions.USAGE_DAILY):
+        con.execute(f"create table {table} (scope_type varchar, scope_name varchar)")
+    con.close()
+    with pytest.raises(QuestionError) as err:
+        questions.totals(ORG, *RANGE, warehouse=path)
+    assert "no scope has data in the warehouse yet" in str(err.value)
+    assert "make run" in str(err.value) and "make backfill" in str(err.value)
+    assert "unknown scope" not in str(err.value)
+    argv = ["usage", "--scope", ORG, "--start-day", "2026-10-07", "--end-day", "2026-10-25",
+            "--warehouse", str(path)]  # fmt: skip
+    assert main_module.main(argv) == 2
+    out, err_text = capsys.readouterr()
+    assert out == "" and err_text.startswith("error: no scope has data") and err_text.count("\n") == 1
+
+
 def test_a_missing_option_exits_2(built, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main_module.main(["usage", "--scope", ORG, "--start-day", "2026-10-07", "--warehouse", str(built)])

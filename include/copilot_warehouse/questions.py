@@ -171,6 +171,11 @@ def _resolve(con, tables: set[str], scope: object, team: str | None, start: date
     known = con.execute(
         " union ".join(f"select distinct scope_type, scope_name from {t}" for t in sources) + " order by 1, 2"
     ).fetchall()
+    if not known:  # marts built, but nothing loaded yet (or only days without member records)
+        raise QuestionError(
+            "no scope has data in the warehouse yet: run `make run` (or "
+            "`make backfill START_DAY=YYYY-MM-DD END_DAY=YYYY-MM-DD`) first, then ask again"
+        )
     held = _choices([f"{k}:{n}" for k, n in known])
     try:
         scope_type, scope_name = _parse_scope(scope)
