@@ -54,8 +54,8 @@ report: $(STAMP) ## build the HTML usage report from the marts
 export: $(STAMP) ## write every mart as Parquet and CSV under exports/
 	$(PY) -m copilot_warehouse export
 
-usage: $(STAMP) ## totals, weekly trend, members: SCOPE=organization:<slug> START_DAY=.. END_DAY=.. [TEAM=<slug>] [FORMAT=csv|json]
-	@$(PY) -m copilot_warehouse usage --scope "$(SCOPE)" --start-day "$(START_DAY)" --end-day "$(END_DAY)"$(if $(TEAM), --team "$(TEAM)")$(if $(FORMAT), --format "$(FORMAT)")
+usage: $(STAMP) ## totals, weekly trend, members: SCOPE=organization:<slug> START_DAY=.. END_DAY=.. [TEAM=<slug>] [FORMAT=csv|json] [ANSWER=totals|trend|members]
+	@$(PY) -m copilot_warehouse usage --scope "$(SCOPE)" --start-day "$(START_DAY)" --end-day "$(END_DAY)"$(if $(TEAM), --team "$(TEAM)")$(if $(FORMAT), --format "$(FORMAT)")$(if $(ANSWER), --answer "$(ANSWER)")
 
 backfill: $(STAMP) ## fetch and land START_DAY..END_DAY without a scheduler, then transform
 	$(PY) -m copilot_warehouse backfill --start-day "$(START_DAY)" --end-day "$(END_DAY)"
