@@ -270,7 +270,12 @@ def copilot_usage_ingest():
             print(line)
         stale = []
         try:
-            for fresh in gaps.check_freshness(config.warehouse_path(), scopes, dt.now(UTC).date()):
+            for fresh in gaps.check_freshness(
+                config.warehouse_path(),
+                scopes,
+                dt.now(UTC).date(),
+                simulator_last_day=config.simulator_last_day(),
+            ):
                 print(fresh.message)
                 if fresh.stale:
                     stale.append(fresh.message)

@@ -119,6 +119,30 @@ def test_freshness(tmp_path, latest_loaded, stale):
     assert "octo-demo" in fresh.message and ("STALE" in fresh.message) == stale
 
 
+def test_freshness_on_the_simulator_says_where_its_data_ends(tmp_path):
+    """The simulator's history ends on a fixed day: its age is no failure, so no STALE and no alert."""
+    path = tmp_path / "w.duckdb"
+    _log(path, [(ORG, AGG, date(2026, 11, 12), "loaded")])  # 13 days before TODAY
+    (fresh, never) = gaps.check_freshness(path, [ORG, OTHER], TODAY, simulator_last_day=date(2026, 11, 12))
+    assert (fresh.latest_day, fresh.stale) == (date(2026, 11, 12), False)
+    assert fresh.message == (
+        "organization:octo-demo: newest report day 2026-11-12 "
+        "(the bundled simulator's data ends on 2026-11-12)"
+    )
+    assert "STALE" not in fresh.message
+    assert never.stale and never.message.endswith("no report day has been loaded yet")
+
+
+def test_the_simulator_last_day_comes_from_the_environment(monkeypatch):
+    monkeypatch.delenv(config.ENV_SIMULATOR_LAST_DAY, raising=False)
+    assert config.simulator_last_day() is None
+    monkeypatch.setenv(config.ENV_SIMULATOR_LAST_DAY, "2026-11-22")
+    assert config.simulator_last_day() == date(2026, 11, 22)
+    monkeypatch.setenv(config.ENV_SIMULATOR_LAST_DAY, "soon")
+    with pytest.raises(config.ConfigError, match="COPILOT_SIMULATOR_LAST_DAY"):
+        config.simulator_last_day()
+
+
 def test_freshness_reads_the_daily_reports_only(tmp_path):
     """A 28-day report is logged under its end day: it must not make stalled daily data look fresh."""
     path = tmp_path / "w.duckdb"
@@ -161,3 +185,26 @@ def _client(server):
     from copilot_warehouse.client import CopilotClient
 
     return CopilotClient(server.url, server.config.token)
+
+
+def test_make_run_tells_the_dags_when_the_data_comes_from_the_simulator(monkeypatch, tmp_path):
+    """The Airflow environment of `make run` carries the simulator's last day; for real GitHub it
+    is removed (even when the caller's shell still has it), so the STALE wording stays there."""
+    from dataclasses import replace
+
+    from copilot_warehouse import airflow_env, demo
+
+    monkeypatch.setattr(airflow_env, "prepare", lambda env: None)
+    monkeypatch.setattr(airflow_env, "DEFAULT_HOME", tmp_path / "airflow")
+    monkeypatch.setenv(config.ENV_SIMULATOR_LAST_DAY, "2026-01-01")
+    sim = demo.Source(
+        connection="{}",
+        orgs=["octo-demo"],
+        enterprises=[],
+        start=date(2026, 11, 20),
+        end=date(2026, 11, 22),
+        label="the bundled simulator",
+        simulator_last_day=date(2026, 11, 22),
+    )
+    assert demo._prepared_env(sim)[config.ENV_SIMULATOR_LAST_DAY] == "2026-11-22"
+    assert config.ENV_SIMULATOR_LAST_DAY not in demo._prepared_env(replace(sim, simulator_last_day=None))

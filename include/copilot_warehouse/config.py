@@ -21,6 +21,9 @@ ENV_WAREHOUSE = "COPILOT_WAREHOUSE_PATH"
 ENV_LANDING = "COPILOT_LANDING_PATH"
 ENV_PRICE_PER_AI_CREDIT = "COPILOT_PRICE_PER_AI_CREDIT_USD"
 DEFAULT_PRICE_PER_AI_CREDIT_USD = 0.04
+# Set by `make run` / `make airflow` when the data comes from the bundled simulator:
+# the last day its data holds (the freshness check then says so instead of calling it stale).
+ENV_SIMULATOR_LAST_DAY = "COPILOT_SIMULATOR_LAST_DAY"
 MAX_PRICE_PER_AI_CREDIT_USD = 1_000_000
 DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
 DEFAULT_LANDING = "data/landing"
@@ -167,3 +170,13 @@ def price_per_ai_credit_usd(value: object = None) -> float:
             f"got {text!r}"
         )
     return price
+
+
+def simulator_last_day() -> date | None:
+    """The bundled simulator's last day (``COPILOT_SIMULATOR_LAST_DAY``), or None for real GitHub.
+
+    Raises:
+        ConfigError: the variable is set but not a ``YYYY-MM-DD`` day.
+    """
+    value = os.environ.get(ENV_SIMULATOR_LAST_DAY, "").strip()
+    return parse_day(value, ENV_SIMULATOR_LAST_DAY) if value else None

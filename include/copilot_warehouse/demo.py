@@ -75,6 +75,7 @@ class Source:
     start: date
     end: date
     label: str
+    simulator_last_day: date | None = None  # the bundled simulator's last day; None for real GitHub
 
     @property
     def scopes(self) -> list[config.Scope]:
@@ -126,6 +127,7 @@ def open_source(start_day: str | None = None, end_day: str | None = None) -> Ite
             start=start,
             end=end,
             label=f"the bundled simulator at {server.url} (set {ENV_CONN} for the real API)",
+            simulator_last_day=sim_config.end_day,
         )
 
 
@@ -369,6 +371,11 @@ def _prepared_env(source: Source) -> dict[str, str]:
     )
     # `dags test` waits out retry delays; a local run should not sit for minutes on a retry.
     env.setdefault("COPILOT_TASK_RETRY_DELAY_SECONDS", "5")
+    # The freshness check says where the simulator's data ends instead of calling it stale.
+    if source.simulator_last_day is not None:
+        env[config.ENV_SIMULATOR_LAST_DAY] = source.simulator_last_day.isoformat()
+    else:
+        env.pop(config.ENV_SIMULATOR_LAST_DAY, None)
     airflow_env.prepare(env)
     return env
 

@@ -219,12 +219,18 @@ class Freshness:
     latest_day: date | None
     age_days: int | None
     stale: bool
+    simulator_last_day: date | None = None  # set when the data comes from the bundled simulator
 
     @property
     def message(self) -> str:
         """A sentence for logs and alerts."""
         if self.latest_day is None:
             return f"{self.scope.label}: no report day has been loaded yet"
+        if self.simulator_last_day is not None:  # fixed history: its age says nothing
+            return (
+                f"{self.scope.label}: newest report day {self.latest_day} "
+                f"(the bundled simulator's data ends on {self.simulator_last_day})"
+            )
         state = "STALE" if self.stale else "fresh"
         return (
             f"{self.scope.label}: newest report day {self.latest_day} is {self.age_days} day(s) old "
@@ -237,6 +243,7 @@ def check_freshness(
     scopes: list[config.Scope],
     today: date,
     max_age_days: int = FRESHNESS_MAX_AGE_DAYS,
+    simulator_last_day: date | None = None,
 ) -> list[Freshness]:
     """Newest day with a loaded report per scope; stale when older than ``max_age_days``.
 
@@ -245,6 +252,9 @@ def check_freshness(
         scopes: the configured scopes.
         today: the run's UTC day.
         max_age_days: days without a new report day before it counts as stale.
+        simulator_last_day: the bundled simulator's last day when the data comes from it
+            (``config.simulator_last_day()``): its history ends on a fixed day, so a loaded scope
+            is never stale and the message says where the data ends; None for real GitHub.
     """
     con = _open_read_only(warehouse)
     latest: dict[tuple[str, str], date] = {}
@@ -265,5 +275,6 @@ def check_freshness(
     for scope in scopes:
         day = latest.get((scope.type, scope.name))
         age = (today - day).days if day is not None else None
-        out.append(Freshness(scope, day, age, stale=day is None or age > max_age_days))
+        stale = day is None or (simulator_last_day is None and age > max_age_days)
+        out.append(Freshness(scope, day, age, stale, simulator_last_day))
     return out

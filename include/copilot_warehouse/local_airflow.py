@@ -116,6 +116,10 @@ def main(argv: list[str]) -> int:
         home=args.home, connection=connection, orgs=orgs, enterprises=enterprises, api_port=args.port
     )
     env["AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION"] = "True" if args.paused else "False"
+    if server is not None:  # the freshness check says where the simulator's data ends
+        env[config.ENV_SIMULATOR_LAST_DAY] = sim_config.end_day.isoformat()
+    else:
+        env.pop(config.ENV_SIMULATOR_LAST_DAY, None)
     home = Path(env["AIRFLOW_HOME"])
     proc = None
     previous = {s: signal.signal(s, _raise_stop) for s in (signal.SIGINT, signal.SIGTERM)}
