@@ -19,3 +19,12 @@
 {% macro exact_sum(column) -%}
     cast(sum(cast({{ column }} as decimal(38, 10))) as double)
 {%- endmacro %}
+
+{#- The estimated cost in US dollars of the sum of a credits column: the sum and its product with
+    the price per credit are exact (DECIMAL), then rounded to 6 decimals and returned as DOUBLE, so
+    17.25 credits at 0.04 give 0.69 (a double product gave 0.6900000000000001). -#}
+{% macro estimated_cost_usd_of_sum(column) -%}
+    cast(round(
+        sum(cast({{ column }} as decimal(38, 10))) * cast({{ price_per_ai_credit_usd() }} as decimal(38, 10)), 6
+    ) as double)
+{%- endmacro %}

@@ -110,7 +110,7 @@ final as (
         cast(count(distinct user_id) as bigint) as members,
         cast(sum(allocated_credits) as decimal(38, 10)) as allocated_ai_credits,
         {{ price_per_ai_credit_usd() }} as price_per_ai_credit_usd,
-        cast(sum(allocated_credits) * {{ price_per_ai_credit_usd() }} as double) as estimated_cost_usd
+        {{ estimated_cost_usd_of_sum('allocated_credits') }} as estimated_cost_usd
     from allocated
     group by scope_type, scope_name, day, model
 

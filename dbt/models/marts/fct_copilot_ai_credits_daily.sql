@@ -23,7 +23,7 @@ final as (
         -- null when no record of the day carries the field (unknown, not zero)
         {{ exact_sum('ai_credits_used') }} as ai_credits_used,
         {{ price_per_ai_credit_usd() }} as price_per_ai_credit_usd,
-        {{ exact_sum('ai_credits_used') }} * {{ price_per_ai_credit_usd() }} as estimated_cost_usd
+        {{ estimated_cost_usd_of_sum('ai_credits_used') }} as estimated_cost_usd
     from member_days
     group by scope_type, scope_name, day
 
