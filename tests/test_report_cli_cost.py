@@ -114,6 +114,17 @@ def test_cli_and_app_panels_show_the_weekly_mart_values_apart(parsed):
     assert "kept apart from the CLI and never added to it" in parsed.html
 
 
+def test_users_have_their_own_axis_beside_requests(parsed):
+    # a few users beside hundreds of requests would be a flat line on one shared axis
+    for chart, users in (("cli-weekly", "CLI users"), ("copilot-app-weekly", "App users")):
+        spec = parsed.chart_specs[f"chart-{SID}-{chart}"]
+        axes = {t["name"]: t.get("yaxis", "y") for t in spec["data"]}
+        assert axes.pop(users) == "y2", chart
+        assert set(axes.values()) == {"y"}, chart
+        assert spec["layout"]["yaxis2"]["overlaying"] == "y"
+        assert spec["layout"]["yaxis2"]["title"]["text"].startswith("Users")
+
+
 def test_credit_panels_are_labelled_estimates(parsed):
     credits = _traces(parsed.chart_specs[f"chart-{SID}-ai-credits-weekly"])
     weeks = [W1.isoformat(), W2.isoformat()]

@@ -49,6 +49,8 @@ def line_chart(
     y_title: str,
     y_percent: bool = False,
     x_title: str = "Day (UTC)",
+    secondary: Sequence[tuple[str, Sequence[Any]]] = (),
+    y2_title: str = "",
 ) -> dict:
     """Lines sharing one x axis.
 
@@ -58,12 +60,20 @@ def line_chart(
         y_title: y-axis title with its unit.
         y_percent: y values are fractions 0-1 shown as percentages.
         x_title: x-axis title.
+        secondary: ``(name, y values)`` per line drawn against a second y axis on the right, for
+            counts of another magnitude (e.g. users beside hundreds of requests).
+        y2_title: title of that right-hand axis with its unit.
 
     Returns:
         The figure as a plain dict ({"data": [...], "layout": {...}}).
     """
     return multi_line_chart(
-        [(name, x, y) for name, y in series], y_title=y_title, y_percent=y_percent, x_title=x_title
+        [(name, x, y) for name, y in series],
+        y_title=y_title,
+        y_percent=y_percent,
+        x_title=x_title,
+        secondary=[(name, x, y) for name, y in secondary],
+        y2_title=y2_title,
     )
 
 
@@ -73,6 +83,8 @@ def multi_line_chart(
     y_title: str,
     y_percent: bool = False,
     x_title: str = "Day (UTC)",
+    secondary: Sequence[tuple[str, Sequence[Any], Sequence[Any]]] = (),
+    y2_title: str = "",
 ) -> dict:
     """Lines with their own x values, e.g. one line per organization.
 
@@ -81,6 +93,9 @@ def multi_line_chart(
         y_title: y-axis title with its unit.
         y_percent: y values are fractions 0-1 shown as percentages.
         x_title: x-axis title.
+        secondary: ``(name, x values, y values)`` per line on a second y axis (right, plain
+            counts, dotted lines).
+        y2_title: title of the second y axis.
 
     Returns:
         The figure as a plain dict.
@@ -97,7 +112,30 @@ def multi_line_chart(
         )
         for i, (name, x, y) in enumerate(lines)
     ]
+    traces += [
+        go.Scatter(
+            x=list(x),
+            y=list(y),
+            name=name,
+            yaxis="y2",
+            mode="lines+markers" if len(x) <= 16 else "lines",
+            line={"color": PALETTE[(len(lines) + i) % len(PALETTE)], "width": 2, "dash": "dot"},
+            hovertemplate=f"{name}: %{{y:,}}<extra></extra>",
+        )
+        for i, (name, x, y) in enumerate(secondary)
+    ]
     layout = _layout(y_title, y_percent=y_percent, x_title=x_title)
+    if secondary:
+        layout["margin"]["r"] = 64
+        layout["yaxis2"] = {
+            "title": {"text": y2_title},
+            "overlaying": "y",
+            "side": "right",
+            "showgrid": False,
+            "rangemode": "tozero",
+            "zerolinecolor": "#d0d7de",
+        }
+    lines = [*lines, *secondary]
     layout["xaxis"]["type"] = "date"
     if x_title.startswith("Week"):
         # One tick per Monday, so every tick is a week_start.

@@ -159,7 +159,7 @@ def _cli_panels(reader: MartReader, scope: ScopeKey) -> list[Panel]:
         "Copilot CLI per week",
         CLI_WEEKLY,
         "CLI requests and sessions per ISO week (Monday start), and distinct members who used the CLI "
-        "in the week (users report); a day without CLI use counts 0",
+        "in the week (users report, dotted, right axis); a day without CLI use counts 0",
     )
     tokens = Panel(
         f"chart-{sid}-cli-tokens-per-request",
@@ -172,8 +172,9 @@ def _cli_panels(reader: MartReader, scope: ScopeKey) -> list[Panel]:
         f"chart-{sid}-copilot-app-weekly",
         "Copilot desktop app per week",
         CLI_WEEKLY,
-        "Desktop app requests and sessions per ISO week, and distinct members who used the app; kept "
-        "apart from the CLI and never added to it (GitHub may report the same activity under both)",
+        "Desktop app requests and sessions per ISO week, and distinct members who used the app (dotted, "
+        "right axis); kept apart from the CLI and never added to it (GitHub may report the same "
+        "activity under both)",
     )
     if weekly:
         rows = weekly.rows
@@ -183,10 +184,12 @@ def _cli_panels(reader: MartReader, scope: ScopeKey) -> list[Panel]:
             [
                 ("CLI requests", [r["cli_requests"] for r in rows]),
                 ("CLI sessions", [r["cli_sessions"] for r in rows]),
-                ("CLI users", [r["cli_users"] for r in rows]),
             ],
-            y_title="Per week",
+            y_title="Requests, sessions per week",
             x_title=_WEEK_AXIS,
+            # people are a few where requests are hundreds: their own axis, or the line is flat
+            secondary=[("CLI users", [r["cli_users"] for r in rows])],
+            y2_title="Users (dotted)",
         )
         tokens.figure = charts.line_chart(
             x,
@@ -203,10 +206,11 @@ def _cli_panels(reader: MartReader, scope: ScopeKey) -> list[Panel]:
                 [
                     ("App requests", [r["app_requests"] for r in rows]),
                     ("App sessions", [r["app_sessions"] for r in rows]),
-                    ("App users", [r["app_users"] for r in rows]),
                 ],
-                y_title="Per week",
+                y_title="Requests, sessions per week",
                 x_title=_WEEK_AXIS,
+                secondary=[("App users", [r["app_users"] for r in rows])],
+                y2_title="Users (dotted)",
             )
         else:
             app.note = f"No Copilot desktop app use reported for {scope.title}."
