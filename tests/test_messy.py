@@ -290,3 +290,12 @@ def test_make_run_on_the_messy_simulator(tmp_path):
     assert "organization:acme-labs repos-1-day: not offered for this organization" in out
     assert "source anomaly: organization:octo-demo 2026-11-10 active_users_order" in out
     assert "marts.fct_copilot_acceptance_weekly" in out and "Report:" in out
+
+
+def test_the_report_names_a_report_github_does_not_offer(messy, tmp_path):
+    # the Repositories panel of a scope without repos-1-day says why it is empty
+    from copilot_warehouse.report import build_report
+
+    [event] = _events(messy, "report_unavailable")
+    html = build_report(messy["db"], tmp_path / "report").read_text(encoding="utf-8")
+    assert f"{event['report']} is not offered for this organization (GitHub answered 404)" in html
