@@ -164,6 +164,35 @@ def test_empty_note_names_each_unavailable_report_and_only_those():
     assert reader.empty_note("m", a) == "No data for Organization a in marts.m."
 
 
+def test_every_panel_names_its_unavailable_report_and_reads_data_health_only_when_empty():
+    from copilot_warehouse.report.data import MartReader, ScopeKey
+
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute(
+        "create table marts.fct_copilot_data_health as select * from (values "
+        "('organization', 'a', 'organization-1-day (HTTP 404), users-1-day (HTTP 404)')) "
+        "as t(scope_type, scope_name, unavailable_reports)"
+    )
+    con.execute(
+        "create table marts.fct_copilot_usage_daily (scope_type varchar, scope_name varchar, day date)"
+    )
+    reader = MartReader(con)
+    a = ScopeKey("organization", "a")
+    sql = "select * from marts.fct_copilot_usage_daily where scope_type = ? and scope_name = ?"
+    # the mart's own reports (MART_REPORTS: the scope's organization-1-day) are looked up by default
+    assert reader.query("fct_copilot_usage_daily", sql, a.params, scope=a).note == (
+        "No data for Organization a in marts.fct_copilot_usage_daily: organization-1-day is not "
+        "offered for this organization (GitHub answered 404)."
+    )
+    # with rows, data health is never read (the reason is worked out only for an empty panel)
+    con.execute("insert into marts.fct_copilot_usage_daily values ('organization', 'b', date '2026-09-08')")
+    fresh = MartReader(con)
+    b = ScopeKey("organization", "b")
+    assert fresh.query("fct_copilot_usage_daily", sql, b.params, scope=b).rows
+    assert fresh._unavailable == {}
+
+
 def test_missing_marts_give_a_note_and_the_rest_still_renders(tmp_path):
     parsed = _build(tmp_path, tables=())
     for panel_id, mart in (

@@ -28,16 +28,6 @@ TOP_REPOSITORIES = 15
 _WEEK_AXIS = "Week starting (Monday)"
 
 
-def _params(scope: ScopeKey) -> list[str]:
-    return [scope.scope_type, scope.scope_name]
-
-
-def _empty(reader: MartReader, mart: str, scope: ScopeKey) -> str:
-    # The GitHub report the mart is built from: named when GitHub does not offer it for the scope.
-    report = "repos-1-day" if mart == REPOSITORY_ACTIVITY_DAILY else f"{scope.scope_type}-1-day"
-    return reader.empty_note(mart, scope, (report,))
-
-
 def pull_requests_weekly(reader: MartReader, scope: ScopeKey) -> Rows:
     """Weekly pull-request rows of one scope, oldest week first.
 
@@ -55,8 +45,8 @@ def pull_requests_weekly(reader: MartReader, scope: ScopeKey) -> Rows:
             from {SCHEMA}.{PULL_REQUESTS_WEEKLY}
             where scope_type = ? and scope_name = ?
             order by week_start""",
-        _params(scope),
-        empty=_empty(reader, PULL_REQUESTS_WEEKLY, scope),
+        scope.params,
+        scope=scope,
     )
 
 
@@ -73,8 +63,8 @@ def agent_users_daily(reader: MartReader, scope: ScopeKey) -> Rows:
             from {SCHEMA}.{AGENT_USERS_DAILY}
             where scope_type = ? and scope_name = ?
             order by day""",
-        _params(scope),
-        empty=_empty(reader, AGENT_USERS_DAILY, scope),
+        scope.params,
+        scope=scope,
     )
 
 
@@ -109,8 +99,8 @@ def top_repositories(reader: MartReader, scope: ScopeKey) -> Rows:
             order by agent_pull_requests_created desc nulls last,
                      pull_requests_reviewed_by_copilot desc nulls last, repository_name
             limit {TOP_REPOSITORIES}""",
-        _params(scope),
-        empty=_empty(reader, REPOSITORY_ACTIVITY_DAILY, scope),
+        scope.params,
+        scope=scope,
     )
 
 

@@ -21,7 +21,7 @@ A panel whose mart is missing or has no row for the scope shows a note saying so
 from __future__ import annotations
 
 from copilot_warehouse.report import charts
-from copilot_warehouse.report.data import SCHEMA, WINDOW_DAYS, MartReader, Rows, ScopeKey
+from copilot_warehouse.report.data import SCHEMA, WINDOW_DAYS, MartReader, Rows, ScopeKey, recent_weeks_sql
 from copilot_warehouse.report.panels import Column, Panel
 
 CLI_WEEKLY = "fct_copilot_cli_weekly"
@@ -34,16 +34,6 @@ COST_WEEKS = 8
 
 _WEEK_AXIS = "Week starting (Monday)"
 _ESTIMATE = "an estimate from GitHub's per-user AI credits metric, not the invoice"
-
-
-def _params(scope: ScopeKey) -> list[str]:
-    return [scope.scope_type, scope.scope_name]
-
-
-def _empty(reader: MartReader, mart: str, scope: ScopeKey) -> str:
-    # The GitHub reports the mart is built from: named when GitHub does not offer them for the scope.
-    reports = ("users-1-day", "user-teams-1-day") if mart == AI_CREDITS_TEAM_WEEKLY else ("users-1-day",)
-    return reader.empty_note(mart, scope, reports)
 
 
 def cli_weekly(reader: MartReader, scope: ScopeKey) -> Rows:
@@ -62,8 +52,8 @@ def cli_weekly(reader: MartReader, scope: ScopeKey) -> Rows:
             from {SCHEMA}.{CLI_WEEKLY}
             where scope_type = ? and scope_name = ?
             order by week_start""",
-        _params(scope),
-        empty=_empty(reader, CLI_WEEKLY, scope),
+        scope.params,
+        scope=scope,
     )
 
 
@@ -82,8 +72,8 @@ def credits_weekly(reader: MartReader, scope: ScopeKey) -> Rows:
             from {SCHEMA}.{AI_CREDITS_WEEKLY}
             where scope_type = ? and scope_name = ?
             order by week_start""",
-        _params(scope),
-        empty=_empty(reader, AI_CREDITS_WEEKLY, scope),
+        scope.params,
+        scope=scope,
     )
 
 
@@ -100,15 +90,8 @@ def credit_teams(reader: MartReader, scope: ScopeKey) -> Rows:
     """
     return reader.query(
         AI_CREDITS_TEAM_WEEKLY,
-        f"""with scoped as (
-                select * from {SCHEMA}.{AI_CREDITS_TEAM_WEEKLY} where scope_type = ? and scope_name = ?
-            ),
-            recent as (
-                select scoped.*, bounds.last_week
-                from scoped
-                cross join (select max(week_start) as last_week from scoped) as bounds
-                where scoped.week_start > bounds.last_week - interval {WINDOW_DAYS} day
-            )
+        recent_weeks_sql(AI_CREDITS_TEAM_WEEKLY)
+        + f"""
             select team_slug,
                    min(week_start) as first_week, max(last_week) as last_week,
                    max(team_members) filter (where week_start = last_week) as team_members,
@@ -119,8 +102,8 @@ def credit_teams(reader: MartReader, scope: ScopeKey) -> Rows:
             group by team_id, team_slug
             order by ai_credits_used desc nulls last, team_slug
             limit {TOP_CREDIT_TEAMS}""",
-        _params(scope),
-        empty=_empty(reader, AI_CREDITS_TEAM_WEEKLY, scope),
+        scope.params,
+        scope=scope,
     )
 
 
@@ -146,8 +129,8 @@ def credit_models(reader: MartReader, scope: ScopeKey) -> Rows:
             group by model
             order by allocated_ai_credits desc, model
             limit {TOP_CREDIT_MODELS}""",
-        _params(scope),
-        empty=_empty(reader, AI_CREDITS_BY_MODEL_DAILY, scope),
+        scope.params,
+        scope=scope,
     )
 
 

@@ -40,6 +40,38 @@ TOP_DIMENSION_VALUES = 10
 TOP_TEAMS = 25
 MAX_ANOMALY_ROWS = 200  # newest first; the data-quality mart holds them all
 
+# The GitHub reports each scoped mart is built from ("{scope}" stands for the scope's own
+# organization-1-day or enterprise-1-day report): a panel left empty names those of them that
+# data health lists as not offered for the scope.
+MART_REPORTS: dict[str, tuple[str, ...]] = {
+    USAGE_DAILY: ("{scope}-1-day",),
+    ACCEPTANCE_WEEKLY: ("{scope}-1-day",),
+    MEMBER_SUMMARY: ("users-1-day",),
+    TEAM_USAGE_WEEKLY: ("users-1-day", "user-teams-1-day"),
+    "fct_copilot_pull_requests_weekly": ("{scope}-1-day",),
+    "fct_copilot_agent_users_daily": ("{scope}-1-day",),
+    "fct_copilot_repository_activity_daily": ("repos-1-day",),
+    "fct_copilot_cli_weekly": ("users-1-day",),
+    "fct_copilot_ai_credits_weekly": ("users-1-day",),
+    "fct_copilot_ai_credits_team_weekly": ("users-1-day", "user-teams-1-day"),
+    "fct_copilot_ai_credits_by_model_daily": ("users-1-day",),
+}
+
+
+def recent_weeks_sql(mart: str) -> str:
+    """The ``with scoped as (...), recent as (...)`` head of a query over one scope's rows of a
+    weekly mart (parameters: scope_type, scope_name) in its last :data:`WINDOW_DAYS` days of
+    weeks; ``recent`` carries ``last_week``, the scope's newest week."""
+    return f"""with scoped as (
+                select * from {SCHEMA}.{mart} where scope_type = ? and scope_name = ?
+            ),
+            recent as (
+                select scoped.*, bounds.last_week
+                from scoped
+                cross join (select max(week_start) as last_week from scoped) as bounds
+                where scoped.week_start > bounds.last_week - interval {WINDOW_DAYS} day
+            )"""
+
 
 @dataclass(frozen=True, order=True)
 class ScopeKey:
@@ -57,6 +89,11 @@ class ScopeKey:
     def title(self) -> str:
         kind = "Enterprise" if self.scope_type == "enterprise" else "Organization"
         return f"{kind} {self.scope_name}"
+
+    @property
+    def params(self) -> list[str]:
+        """``[scope_type, scope_name]``: the parameters of a ``scope_type = ? and scope_name = ?``."""
+        return [self.scope_type, self.scope_name]
 
 
 @dataclass
@@ -100,6 +137,7 @@ class MartReader:
         self.columns: dict[str, list[str]] = {}
         for table, column in found:
             self.columns.setdefault(table, []).append(column)
+        self._unavailable: dict[ScopeKey, list[str]] = {}  # data health's entries, read once per scope
 
     def has(self, mart: str) -> bool:
         """Whether ``marts.<mart>`` exists."""
@@ -111,7 +149,14 @@ class MartReader:
             "(it is built by `make run` or the transform DAG)."
         )
 
-    def query(self, mart: str, sql: str, params: list[Any] | None = None, empty: str | None = None) -> Rows:
+    def query(
+        self,
+        mart: str,
+        sql: str,
+        params: list[Any] | None = None,
+        empty: str | None = None,
+        scope: ScopeKey | None = None,
+    ) -> Rows:
         """Run ``sql`` (which reads ``marts.<mart>``) and return its rows as dicts.
 
         Args:
@@ -119,6 +164,8 @@ class MartReader:
             sql: the query text.
             params: positional parameters (``?``).
             empty: the note to give when the query returns no rows.
+            scope: the scope the query is for; without ``empty``, no rows give
+                :meth:`empty_note` (worked out only then).
 
         Returns:
             Rows with plain values, or no rows and a note (mart absent, unreadable or empty).
@@ -134,6 +181,8 @@ class MartReader:
             log.warning("report: could not read %s.%s: %s", SCHEMA, mart, first_line)
             return Rows(note=f"No data: {SCHEMA}.{mart} could not be read ({first_line}).")
         if not rows:
+            if empty is None and scope is not None:
+                empty = self.empty_note(mart, scope)
             return Rows(note=empty or f"No data in {SCHEMA}.{mart}.")
         return Rows(rows=rows)
 
@@ -147,34 +196,42 @@ class MartReader:
             e.g. ``"repos-1-day is not offered for this organization (GitHub answered 404)"``, or
             None when the report is not listed (or the data-health mart is absent or unreadable).
         """
+        if scope not in self._unavailable:
+            self._unavailable[scope] = self._unavailable_entries(scope)
+        kind = "enterprise" if scope.scope_type == "enterprise" else "organization"
+        for entry in self._unavailable[scope]:
+            match = re.fullmatch(rf"\s*{re.escape(report)}(?:\s*\(HTTP (\d+)\))?\s*", entry)
+            if match:
+                answer = f" (GitHub answered {match.group(1)})" if match.group(1) else ""
+                return f"{report} is not offered for this {kind}{answer}"
+        return None
+
+    def _unavailable_entries(self, scope: ScopeKey) -> list[str]:
+        """The scope's ``unavailable_reports`` entries in data health ([] when absent/unreadable)."""
         if "unavailable_reports" not in self.columns.get(DATA_HEALTH, []):
-            return None
+            return []
         try:
             found = self.con.execute(
                 f"select unavailable_reports from {SCHEMA}.{DATA_HEALTH} "
                 "where scope_type = ? and scope_name = ?",
-                [scope.scope_type, scope.scope_name],
+                scope.params,
             ).fetchall()
         except Exception:  # an unreadable data-health mart only loses the reason, not the panel
-            return None
-        kind = "enterprise" if scope.scope_type == "enterprise" else "organization"
-        for (listed,) in found:
-            for entry in (listed or "").split(","):
-                match = re.fullmatch(rf"\s*{re.escape(report)}(?:\s*\(HTTP (\d+)\))?\s*", entry)
-                if match:
-                    answer = f" (GitHub answered {match.group(1)})" if match.group(1) else ""
-                    return f"{report} is not offered for this {kind}{answer}"
-        return None
+            return []
+        return [entry for (listed,) in found for entry in (listed or "").split(",")]
 
-    def empty_note(self, mart: str, scope: ScopeKey, reports: tuple[str, ...] = ()) -> str:
+    def empty_note(self, mart: str, scope: ScopeKey, reports: tuple[str, ...] | None = None) -> str:
         """The note for a mart without rows for ``scope``: which mart and, when known, why.
 
         Args:
             mart: the mart read.
             scope: the organization or enterprise.
             reports: the GitHub reports the mart is built from (e.g. ``("repos-1-day",)``); those
-                data health lists as unavailable for the scope are named in the note.
+                data health lists as unavailable for the scope are named in the note. Default:
+                the mart's entry in :data:`MART_REPORTS`.
         """
+        if reports is None:
+            reports = tuple(r.format(scope=scope.scope_type) for r in MART_REPORTS.get(mart, ()))
         note = f"No data for {scope.title} in {SCHEMA}.{mart}"
         reasons = [r for r in (self.unavailable(scope, report) for report in reports) if r]
         return f"{note}: {'; '.join(reasons)}." if reasons else f"{note}."

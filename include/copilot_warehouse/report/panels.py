@@ -35,6 +35,7 @@ from copilot_warehouse.report.data import (
     MartReader,
     Rows,
     ScopeKey,
+    recent_weeks_sql,
 )
 
 DIMENSION_TITLES = {"language": "language", "ide": "IDE", "model": "model", "feature": "feature"}
@@ -133,14 +134,6 @@ def _window_start(last_day: str) -> str:
     return (date.fromisoformat(last_day) - timedelta(days=WINDOW_DAYS - 1)).isoformat()
 
 
-def _scope_params(scope: ScopeKey) -> list[str]:
-    return [scope.scope_type, scope.scope_name]
-
-
-def _empty(mart: str, scope: ScopeKey) -> str:
-    return f"No data for {scope.title} in {SCHEMA}.{mart}."
-
-
 # --- per-scope queries --------------------------------------------------------------------------
 def usage_daily(reader: MartReader, scope: ScopeKey) -> Rows:
     """Daily rows of one scope, oldest first."""
@@ -152,8 +145,8 @@ def usage_daily(reader: MartReader, scope: ScopeKey) -> Rows:
             from {SCHEMA}.{USAGE_DAILY}
             where scope_type = ? and scope_name = ?
             order by day""",
-        _scope_params(scope),
-        empty=_empty(USAGE_DAILY, scope),
+        scope.params,
+        scope=scope,
     )
 
 
@@ -179,8 +172,8 @@ def acceptance_weekly(reader: MartReader, scope: ScopeKey) -> Rows:
             from {SCHEMA}.{ACCEPTANCE_WEEKLY}
             where scope_type = ? and scope_name = ?
             order by week_start""",
-        _scope_params(scope),
-        empty=_empty(ACCEPTANCE_WEEKLY, scope),
+        scope.params,
+        scope=scope,
     )
 
 
@@ -205,7 +198,7 @@ def dimension_totals(reader: MartReader, scope: ScopeKey, dimension: str) -> Row
             order by code_generations desc nulls last, user_initiated_interactions desc nulls last,
                      dimension_value
             limit {TOP_DIMENSION_VALUES}""",
-        [*_scope_params(scope), dimension],
+        [*scope.params, dimension],
         empty=f"No {DIMENSION_TITLES[dimension]} breakdown for {scope.title} "
         f"in {SCHEMA}.{BY_DIMENSION_DAILY}.",
     )
@@ -226,8 +219,8 @@ def top_members(reader: MartReader, scope: ScopeKey) -> Rows:
             where scope_type = ? and scope_name = ?
             order by code_acceptances desc nulls last, active_days desc nulls last, user_login
             limit {TOP_MEMBERS}""",
-        _scope_params(scope),
-        empty=_empty(MEMBER_SUMMARY, scope),
+        scope.params,
+        scope=scope,
     )
 
 
@@ -239,15 +232,8 @@ def team_summary(reader: MartReader, scope: ScopeKey) -> Rows:
     """
     return reader.query(
         TEAM_USAGE_WEEKLY,
-        f"""with scoped as (
-                select * from {SCHEMA}.{TEAM_USAGE_WEEKLY} where scope_type = ? and scope_name = ?
-            ),
-            recent as (
-                select scoped.*, bounds.last_week
-                from scoped
-                cross join (select max(week_start) as last_week from scoped) as bounds
-                where scoped.week_start > bounds.last_week - interval {WINDOW_DAYS} day
-            )
+        recent_weeks_sql(TEAM_USAGE_WEEKLY)
+        + f"""
             select team_slug,
                    min(week_start) as first_week, max(last_week) as last_week,
                    max(team_members) filter (where week_start = last_week) as team_members,
@@ -261,8 +247,8 @@ def team_summary(reader: MartReader, scope: ScopeKey) -> Rows:
             group by team_id, team_slug
             order by active_members desc nulls last, code_acceptances desc nulls last, team_slug
             limit {TOP_TEAMS}""",
-        _scope_params(scope),
-        empty=_empty(TEAM_USAGE_WEEKLY, scope),
+        scope.params,
+        scope=scope,
     )
 
 
@@ -274,8 +260,8 @@ def seat_utilisation(reader: MartReader, scope: ScopeKey) -> Rows:
             from {SCHEMA}.{SEAT_UTILISATION_WEEKLY}
             where scope_type = ? and scope_name = ?
             order by week_start""",
-        _scope_params(scope),
-        empty=_empty(SEAT_UTILISATION_WEEKLY, scope),
+        scope.params,
+        scope=scope,
     )
 
 
@@ -299,14 +285,14 @@ def seats(reader: MartReader, scope: ScopeKey, which: str) -> Rows:
             from {SCHEMA}.{SEATS}
             where scope_type = ? and scope_name = ? and {flag} and {_user_seats(reader)}
             order by days_since_last_activity desc nulls first, user_login""",
-        _scope_params(scope),
+        scope.params,
         empty=f"No {label} seats for {scope.title} in {SCHEMA}.{SEATS}.",
     )
 
 
 def seat_counts(reader: MartReader, scope: ScopeKey | None = None) -> Rows:
     """Seats held by users per scope (all scopes when ``scope`` is None), inactive and never used."""
-    where, params = ("and scope_type = ? and scope_name = ?", _scope_params(scope)) if scope else ("", [])
+    where, params = ("and scope_type = ? and scope_name = ?", scope.params) if scope else ("", [])
     return reader.query(
         SEATS,
         f"""select scope_type, scope_name, count(*) as seats,
@@ -321,18 +307,18 @@ def seat_counts(reader: MartReader, scope: ScopeKey | None = None) -> Rows:
 
 def data_health(reader: MartReader, scope: ScopeKey | None = None) -> Rows:
     """Rows of the data-health mart (all columns), for one scope or all."""
-    where, params = ("where scope_type = ? and scope_name = ?", _scope_params(scope)) if scope else ("", [])
+    where, params = ("where scope_type = ? and scope_name = ?", scope.params) if scope else ("", [])
     return reader.query(
         DATA_HEALTH,
         f"select * from {SCHEMA}.{DATA_HEALTH} {where} order by all",
         params,
-        empty=_empty(DATA_HEALTH, scope) if scope else None,
+        scope=scope,
     )
 
 
 def anomalies(reader: MartReader, scope: ScopeKey | None = None) -> Rows:
     """Odd values GitHub supplied (the data-quality mart), newest day first, for one scope or all."""
-    where, params = ("where scope_type = ? and scope_name = ?", _scope_params(scope)) if scope else ("", [])
+    where, params = ("where scope_type = ? and scope_name = ?", scope.params) if scope else ("", [])
     return reader.query(
         DATA_QUALITY,
         f"""select scope_type, scope_name, day, check_name, source_report, subject, observed_values, finding
@@ -363,7 +349,7 @@ def partition_problems(reader: MartReader, scope: ScopeKey) -> Rows:
         f"""select * from {SCHEMA}.{PARTITION_STATUS}
             where scope_type = ? and scope_name = ? and coalesce(status, '') not in ('loaded', 'unavailable')
             order by all""",
-        _scope_params(scope),
+        scope.params,
         empty=_all_loaded(scope),
     )
 
