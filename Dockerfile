@@ -18,9 +18,11 @@ RUN sed '/^# development and test tools/,$d' requirements.txt > /tmp/requirement
         -r /tmp/requirements-runtime.txt -c constraints.txt \
     && rm /tmp/requirements-runtime.txt
 
-# The package (editable, so its location-relative paths point into /opt/airflow like a checkout).
+# The packages (editable, so their location-relative paths point into /opt/airflow like a checkout):
+# include/ (copilot_warehouse, copilot_dev) and plugins/ (copilot_airflow, also Airflow's plugins folder).
 COPY --chown=airflow:0 pyproject.toml /opt/airflow/
 COPY --chown=airflow:0 include/ /opt/airflow/include/
+COPY --chown=airflow:0 plugins/ /opt/airflow/plugins/
 RUN pip install --no-cache-dir --no-deps -e /opt/airflow
 
 COPY --chown=airflow:0 dags/ /opt/airflow/dags/

@@ -67,7 +67,7 @@ airflow: $(STAMP) ## start Airflow locally (UI on http://127.0.0.1:8080) with th
 	$(PY) -m copilot_warehouse airflow
 
 simulator: $(STAMP) ## start the GitHub API simulator in the foreground
-	$(PY) -m copilot_warehouse.simulator
+	$(PY) -m copilot_dev.simulator
 
 bench: $(STAMP) ## run the benchmarks (prints figures and how to reproduce them)
 	$(PY) bench/run_all.py

@@ -31,7 +31,7 @@ CACHE = h.DATA_DIR / "history"
 
 
 def sim_config(users: int):
-    from copilot_warehouse.simulator.data import SimulatorConfig
+    from copilot_dev.simulator.data import SimulatorConfig
 
     return SimulatorConfig(
         orgs=(ORG,),
@@ -55,8 +55,10 @@ def new_day() -> date:
 
 def land_and_load(con, dataset, days: list[date], landing_root: Path, load_id: str) -> dict:
     """Land every daily report of ``days`` and load it into raw; returns counts."""
-    from copilot_warehouse import config, landing, loader
-    from copilot_warehouse.simulator.data import split_parts
+    from copilot_dev.simulator.data import split_parts
+    from copilot_warehouse import config
+    from copilot_warehouse.land import zone
+    from copilot_warehouse.load import loader
 
     scope = config.Scope(config.ORGANIZATION, ORG)
     records = partitions = 0
@@ -64,14 +66,14 @@ def land_and_load(con, dataset, days: list[date], landing_root: Path, load_id: s
         for report in config.DAILY_REPORTS[config.ORGANIZATION]:
             lines = dataset.report_lines(scope, report, day)
             if lines is None:
-                landing.write_partition(landing_root, scope, report, day, 204)
+                zone.write_partition(landing_root, scope, report, day, 204)
                 loader.record_status(con, scope, report, day, "no_report", 204, "no report", load_id)
                 continue
             files = {
-                landing.part_name(k + 1): "".join(line + "\n" for line in part).encode()
+                zone.part_name(k + 1): "".join(line + "\n" for line in part).encode()
                 for k, part in enumerate(split_parts(lines, PARTS))
             }
-            landing.write_partition(landing_root, scope, report, day, 200, files)
+            zone.write_partition(landing_root, scope, report, day, 200, files)
             result = loader.load_partition(con, scope, report, day, str(landing_root), load_id)
             records += result.records
             partitions += 1
@@ -81,10 +83,10 @@ def land_and_load(con, dataset, days: list[date], landing_root: Path, load_id: s
 
 def build_raw(users: int, ndays: int, *, rebuild: bool = False) -> tuple[Path, dict]:
     """A cached raw warehouse with the ``ndays`` days before the new day and a seat snapshot."""
-    h.require("copilot_warehouse.loader", "load_partition", "load_snapshot", "record_status")
-    h.require("copilot_warehouse.landing", "write_partition")
+    h.require("copilot_warehouse.load.loader", "load_partition", "load_snapshot", "record_status")
+    h.require("copilot_warehouse.land.zone", "write_partition")
+    from copilot_dev.simulator.data import Dataset
     from copilot_warehouse import config, warehouse
-    from copilot_warehouse.simulator.data import Dataset
 
     CACHE.mkdir(parents=True, exist_ok=True)
     db = CACHE / f"raw-{ORG}-u{users}-d{ndays}.duckdb"
@@ -104,7 +106,7 @@ def build_raw(users: int, ndays: int, *, rebuild: bool = False) -> tuple[Path, d
     con = warehouse.connect(db)
     counts = land_and_load(con, dataset, days, h.fresh_dir(CACHE / "landing"), "bench-history")
     scope = config.Scope(config.ORGANIZATION, ORG)
-    from copilot_warehouse import loader
+    from copilot_warehouse.load import loader
 
     loader.load_snapshot(con, scope, days[-1], dataset.billing(scope), dataset.seats(scope), "bench-history")
     con.execute("checkpoint")
@@ -125,8 +127,8 @@ def build_raw(users: int, ndays: int, *, rebuild: bool = False) -> tuple[Path, d
 
 def load_new_day(db: Path, users: int) -> dict:
     """Land and load the new day (after the history) into ``db``."""
+    from copilot_dev.simulator.data import Dataset
     from copilot_warehouse import warehouse
-    from copilot_warehouse.simulator.data import Dataset
 
     con = warehouse.connect(db)
     try:
@@ -151,7 +153,7 @@ def dbt_env(db: Path) -> dict[str, str]:
 
 
 def run_build(db: Path, *, full_refresh: bool = False) -> dict:
-    """In this (fresh) process: ``dbt build`` via ``copilot_warehouse.dbt_runner.build``.
+    """In this (fresh) process: ``dbt build`` via ``copilot_warehouse.transform.dbt_runner.build``.
 
     Falls back to dbt's own ``dbtRunner`` (same project and profile) while ``dbt_runner`` does
     not exist yet; the result says which was used.
@@ -162,11 +164,11 @@ def run_build(db: Path, *, full_refresh: bool = False) -> dict:
     os.environ.update(dbt_env(db))
     t0 = time.perf_counter()
     try:
-        runner = h.require("copilot_warehouse.dbt_runner", "build")
+        runner = h.require("copilot_warehouse.transform.dbt_runner", "build")
     except h.Missing:
         runner = None
     if runner is not None:
-        via = "copilot_warehouse.dbt_runner.build"
+        via = "copilot_warehouse.transform.dbt_runner.build"
         sig = inspect.signature(runner.build)
         kwargs = {}
         for name in sig.parameters:
@@ -183,7 +185,7 @@ def run_build(db: Path, *, full_refresh: bool = False) -> dict:
     else:
         from dbt.cli.main import dbtRunner
 
-        via = "dbt.cli.main.dbtRunner (fallback: copilot_warehouse.dbt_runner absent)"
+        via = "dbt.cli.main.dbtRunner (fallback: copilot_warehouse.transform.dbt_runner absent)"
         project = str(h.REPO / "dbt")
         args = ["build", "--project-dir", project, "--profiles-dir", project, "--quiet"]
         if full_refresh:

@@ -1,4 +1,4 @@
-"""Run ``copilot_warehouse.simulator.SimulatorServer`` in its own process for the benchmarks.
+"""Run ``copilot_dev.simulator.SimulatorServer`` in its own process for the benchmarks.
 
 The server gets its own interpreter (and GIL), like GitHub is a separate machine, so generating
 and serving reports does not compete with the code under test for one Python thread. The parent
@@ -97,7 +97,7 @@ def classify(requests: list[tuple[str, str, int]]) -> dict[str, int]:
 def _serve(argv: list[str]) -> int:
     import argparse
 
-    from copilot_warehouse.simulator import SimulatorConfig, SimulatorServer
+    from copilot_dev.simulator import SimulatorConfig, SimulatorServer
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--users", type=int, required=True)

@@ -213,7 +213,7 @@ def write_simulator_users_day(
     root: Path, day: date, users: int, *, parts: int = 4, scope_name: str = "bench-org"
 ) -> dict:
     """The same partition written by the simulator's own ``write_users_day`` (server records)."""
-    from copilot_warehouse.simulator.data import write_users_day as sim_write
+    from copilot_dev.simulator.data import write_users_day as sim_write
 
     dest = Path(root) / "organization" / scope_name / "users-1-day" / day.isoformat()
     info = sim_write(dest, users=users, parts=parts, day=day, org=scope_name)

@@ -1,11 +1,11 @@
 """Benchmark 2 — backfill: 365 days of one organization of 2,000 users against the simulator.
 
-The simulator (``copilot_warehouse.simulator.SimulatorServer``) runs in its own process. Two
+The simulator (``copilot_dev.simulator.SimulatorServer``) runs in its own process. Two
 measured passes over the same days, interleaved ``--repeat`` times:
 
 - ``download-only`` — a plain ``requests`` loop: one report call per daily report and day, then
   one GET per download link, streamed to disk. Its calls are the minimum any client can make.
-- ``run_range`` — ``copilot_warehouse.ingest.run_range`` (fetch + land + load into DuckDB) in a
+- ``run_range`` — ``copilot_warehouse.pipeline.ingest.run_range`` (fetch + land + load into DuckDB) in a
   fresh child process with a fresh landing zone and warehouse.
 
 Figures: HTTP calls of ``run_range`` (from the server's ``.requests`` log) vs the minimum
@@ -138,9 +138,9 @@ def _with_settings(settings: list[str]) -> None:
 
 
 def _child_run_range(url: str, token: str, first: date, ndays: int, work: Path, settings: list[str]) -> dict:
-    ingest = h.require("copilot_warehouse.ingest", "run_range")
+    ingest = h.require("copilot_warehouse.pipeline.ingest", "run_range")
     from copilot_warehouse import config
-    from copilot_warehouse.client import CopilotClient
+    from copilot_warehouse.extract.client import CopilotClient
 
     _with_settings(settings)
     landing, db = h.fresh_dir(work / "landing"), work / "warehouse.duckdb"
@@ -196,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.users, args.days, args.repeat = 20, 3, 1
     try:
-        h.require("copilot_warehouse.simulator", "SimulatorServer", "SimulatorConfig")
+        h.require("copilot_dev.simulator", "SimulatorServer", "SimulatorConfig")
     except h.Missing as exc:
         return h.skipped(NAME, SCRIPT, argv, str(exc))
 

@@ -2,7 +2,7 @@
 
 A raw warehouse with 365 days of one simulated organization of 2,000 users (plus a seat
 snapshot) is built once and cached (``bench/_history.py``). Each run copies it, then runs
-``copilot_warehouse.dbt_runner.build`` in a fresh child process (models and tests, no staging or
+``copilot_warehouse.transform.dbt_runner.build`` in a fresh child process (models and tests, no staging or
 marts yet). Figure: seconds of the build call, median of ``--repeat`` runs. Target: under 60 s.
 
     .venv/bin/python bench/full_build.py [--users 2000] [--days 365] [--repeat 3] [--rebuild] [--quick]

@@ -4,7 +4,7 @@ For each history length (365 and 7 days of one simulated organization of 2,000 u
 days are the last 7 of the 365): copy the cached raw warehouse, run a first ``dbt build``
 (untimed: the state a daily run finds), land and load the next day with the project's loader,
 and keep that as the starting state. Each measured run copies the starting state and runs
-``copilot_warehouse.dbt_runner.build`` in a fresh child process (as the transform task does).
+``copilot_warehouse.transform.dbt_runner.build`` in a fresh child process (as the transform task does).
 Figure: seconds of the build call (median of ``--repeat``), and 365-day / 7-day. Target <= 1.5x.
 
     .venv/bin/python bench/incremental_build.py [--users 2000] [--days 365] [--small-days 7]

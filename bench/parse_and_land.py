@@ -3,7 +3,8 @@
 Writes a synthetic day of N users (realistic ~3.4 KB records, several part files, landing layout
 and manifest) and the same for 2N users, then loads each in fresh child processes with:
 
-- ``loader``  — the project's ``copilot_warehouse.loader.load_partition`` into ``raw.copilot_usage_users``;
+- ``loader``  — the project's ``copilot_warehouse.load.loader.load_partition`` into
+  ``raw.copilot_usage_users``;
 - ``ceiling`` — DuckDB's native ``read_json(files, format='newline_delimited')`` into a table
   (``create table ... as select *``): the physical ceiling for parsing these files;
 - ``raw_shape`` — a reference in between: ``read_json_objects`` into a table shaped like raw
@@ -50,7 +51,7 @@ def _child(method: str, root: Path, db: Path, settings: list[str]) -> dict:
     part_dir = root / SCOPE[0] / SCOPE[1] / REPORT / DAY.isoformat()
     files = sorted(str(p) for p in part_dir.glob("part-*.ndjson"))
     if method == "loader":
-        loader = h.require("copilot_warehouse.loader", "load_partition")
+        loader = h.require("copilot_warehouse.load.loader", "load_partition")
         from copilot_warehouse import config, warehouse
 
         con = warehouse.connect(db)
@@ -187,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         "--generator",
         choices=("simulator", "templated"),
         default="simulator",
-        help="simulator: copilot_warehouse.simulator's write_users_day (server records); "
+        help="simulator: copilot_dev.simulator's write_users_day (server records); "
         "templated: bench/_synth.py (faster to write, same shape)",
     )
     ap.add_argument("--quick", action="store_true", help="tiny size for smoke tests (2,000 users, 1 run)")
@@ -218,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.generator == "simulator":
         try:
-            h.require("copilot_warehouse.simulator.data", "write_users_day")
+            h.require("copilot_dev.simulator.data", "write_users_day")
         except h.Missing:
             args.generator = "templated"
     methods = tuple(m for m in METHODS if m in args.methods.split(","))

@@ -1,7 +1,7 @@
 """DAG ``copilot_legacy_import``: load an archive saved from the retired legacy Copilot Metrics API.
 
 The Airflow form of ``make import-legacy FILE=<path> ORG=<slug>``. Orchestration only: the import
-is ``copilot_warehouse.legacy.import_legacy`` (imported inside the task, so this file parses fast
+is ``copilot_warehouse.extract.legacy.import_legacy`` (imported inside the task, so this file parses fast
 and touches no file, database or Variable at import time).
 """
 
@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import Asset, Param, dag, task
-from copilot_warehouse import config, notify
+from copilot_airflow import notify
+from copilot_warehouse import config
 
 DOC_MD = """
 ### Copilot legacy import
@@ -68,7 +69,7 @@ def copilot_legacy_import():
     def check_archive(**context) -> dict:
         """Validate the Params before taking the writer slot: the org slug and the archive path."""
         from airflow.sdk.exceptions import AirflowFailException
-        from copilot_warehouse import legacy
+        from copilot_warehouse.extract import legacy
 
         params = context["params"]
         try:
@@ -88,7 +89,8 @@ def copilot_legacy_import():
     def import_archive(checked: dict) -> dict:
         """Import every file of the archive into raw.copilot_legacy_metrics."""
         from airflow.sdk.exceptions import AirflowFailException
-        from copilot_warehouse import legacy, warehouse
+        from copilot_warehouse import warehouse
+        from copilot_warehouse.extract import legacy
 
         scope = config.Scope.from_dict(checked["scope"])
         con = warehouse.connect(config.warehouse_path())

@@ -10,7 +10,8 @@ import os
 from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import Asset, CronTriggerTimetable, Param, dag, task, task_group
-from copilot_warehouse import config, notify
+from copilot_airflow import notify
+from copilot_warehouse import config
 
 DOC_MD = """
 ### Copilot usage ingest
@@ -104,8 +105,10 @@ def copilot_usage_ingest():
 
         from airflow.sdk import Variable
         from airflow.sdk.exceptions import AirflowFailException
-        from copilot_warehouse import availability, gaps, schedule, warehouse
+        from copilot_warehouse import warehouse
         from copilot_warehouse.config import ConfigError
+        from copilot_warehouse.extract import availability
+        from copilot_warehouse.pipeline import gaps, schedule
 
         params = context["params"]
         dag_run = context["dag_run"]
@@ -170,7 +173,7 @@ def copilot_usage_ingest():
             """Probe the scope once; skip it (with the reason) when its metrics are unavailable."""
             from airflow.sdk import get_current_context
             from airflow.sdk.exceptions import AirflowSkipException
-            from copilot_warehouse.hooks.github_copilot import GitHubCopilotHook
+            from copilot_airflow.hooks import GitHubCopilotHook
 
             scope = config.Scope.from_dict(work["scope"])
             availability = GitHubCopilotHook().get_conn().check_availability(scope)
@@ -191,8 +194,8 @@ def copilot_usage_ingest():
             """Download the run's days, gap days, 28-day reports and seats snapshot into the landing zone."""
             from datetime import date
 
-            from copilot_warehouse import ingest
-            from copilot_warehouse.hooks.github_copilot import GitHubCopilotHook
+            from copilot_airflow.hooks import GitHubCopilotHook
+            from copilot_warehouse.pipeline import ingest
 
             scope = config.Scope.from_dict(work["scope"])
             root = config.landing_path()
@@ -219,7 +222,7 @@ def copilot_usage_ingest():
         )
         def load(receipts: list[dict]) -> dict:
             """Load the landed partitions into raw (one transaction per partition)."""
-            from copilot_warehouse import ingest, schedule
+            from copilot_warehouse.pipeline import ingest, schedule
 
             summary = ingest.load_receipts(receipts, config.warehouse_path(), config.landing_path())
             for line in schedule.summarize_receipts(receipts, summary):
@@ -242,7 +245,7 @@ def copilot_usage_ingest():
         from datetime import datetime as dt
 
         from airflow.sdk.exceptions import AirflowFailException
-        from copilot_warehouse import gaps, schedule
+        from copilot_warehouse.pipeline import gaps, schedule
 
         checks = schedule.as_list(
             context["ti"].xcom_pull(

@@ -10,7 +10,8 @@ import os
 from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import Asset, dag, task
-from copilot_warehouse import config, notify
+from copilot_airflow import notify
+from copilot_warehouse import config
 
 DOC_MD = """
 ### Copilot usage transform
@@ -53,7 +54,7 @@ def copilot_usage_transform():
     def dbt_build() -> dict:
         """Run ``dbt build``; fail with dbt's readable summary when a model or test fails."""
         from airflow.sdk.exceptions import AirflowFailException
-        from copilot_warehouse import dbt_runner, quality
+        from copilot_warehouse.transform import dbt_runner, quality
 
         # Unit tests check SQL logic against fixed inputs: they run in CI (`make test`), not on every
         # load (dbt's advice); the data tests on the real rows all run here.
@@ -71,7 +72,7 @@ def copilot_usage_transform():
     @task(pool=config.DUCKDB_POOL)  # reads the marts; a DuckDB reader cannot open beside a writer
     def build_report(_: dict) -> str | None:
         """Build the HTML report (``build_report`` logs its path and size)."""
-        from copilot_warehouse.report import build_report as build
+        from copilot_warehouse.serve.report import build_report as build
 
         return str(build(config.warehouse_path(), config.warehouse_path().parent / "report"))
 

@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Callable, Iterator
 
 import pytest
-from copilot_warehouse.simulator import SimulatorConfig, SimulatorServer
+from copilot_dev.simulator import SimulatorConfig, SimulatorServer
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from copilot_warehouse.report import build_report
-from report_fixtures import make_marts_warehouse, parse_report
+from copilot_warehouse.serve.report import build_report
+from harness.report_fixtures import make_marts_warehouse, parse_report
 
 ORG = "organization-octo-demo"
 ACME = "organization-acme-labs"
@@ -139,7 +139,7 @@ def test_a_report_github_does_not_offer_is_named_as_the_reason(parsed):
 
 
 def test_empty_note_names_each_unavailable_report_and_only_those():
-    from copilot_warehouse.report.data import MartReader, ScopeKey
+    from copilot_warehouse.serve.report.data import MartReader, ScopeKey
 
     con = duckdb.connect()
     con.execute("create schema marts")
@@ -165,7 +165,7 @@ def test_empty_note_names_each_unavailable_report_and_only_those():
 
 
 def test_every_panel_names_its_unavailable_report_and_reads_data_health_only_when_empty():
-    from copilot_warehouse.report.data import MartReader, ScopeKey
+    from copilot_warehouse.serve.report.data import MartReader, ScopeKey
 
     con = duckdb.connect()
     con.execute("create schema marts")

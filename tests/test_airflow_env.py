@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 
-from copilot_warehouse import airflow_env
+from copilot_dev import airflow_env
 
 
 def test_environment_of_the_local_airflow(tmp_path, monkeypatch):

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from copilot_warehouse import availability, gaps, ingest, warehouse
-from copilot_warehouse.client import CopilotClient
+from copilot_warehouse import warehouse
 from copilot_warehouse.config import Scope
+from copilot_warehouse.extract import availability
+from copilot_warehouse.extract.client import CopilotClient
+from copilot_warehouse.pipeline import gaps, ingest
 
 pytestmark = pytest.mark.integration
 

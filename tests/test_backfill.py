@@ -10,17 +10,20 @@ import textwrap
 from datetime import date
 
 import pytest
-from copilot_warehouse import airflow_env, config, demo, ingest
+from copilot_dev import airflow_env
+from copilot_dev import run as make_run
+from copilot_warehouse import config
 from copilot_warehouse import warehouse as wh
+from copilot_warehouse.pipeline import ingest
 
 pytestmark = pytest.mark.integration
 
 START, END = date(2026, 10, 20), date(2026, 11, 18)  # 30 days
 
 
-def _source(server) -> demo.Source:
+def _source(server) -> make_run.Source:
     cfg = server.config
-    return demo.Source(
+    return make_run.Source(
         connection=airflow_env.connection_json(server.url, cfg.token),
         orgs=list(cfg.orgs),
         enterprises=list(cfg.enterprises),
@@ -42,7 +45,7 @@ def _report_calls(server) -> int:
 @pytest.fixture(scope="module")
 def backfills(tmp_path_factory):
     """The same 30 days backfilled twice: in 7-day chunks, and in one chunk."""
-    from copilot_warehouse.simulator import SimulatorConfig, SimulatorServer
+    from copilot_dev.simulator import SimulatorConfig, SimulatorServer
 
     root = tmp_path_factory.mktemp("backfill")
     with pytest.MonkeyPatch.context() as mp, SimulatorServer(SimulatorConfig(users_per_org=15)) as server:
@@ -50,7 +53,7 @@ def backfills(tmp_path_factory):
         out = {}
         for name, chunk in (("chunked", 7), ("whole", 30)):
             before = _report_calls(server)
-            totals = demo.backfill_range(
+            totals = make_run.backfill_range(
                 _source(server),
                 chunk_days=chunk,
                 warehouse=root / name / "warehouse.duckdb",
@@ -59,7 +62,7 @@ def backfills(tmp_path_factory):
             out[name] = {
                 "totals": totals,
                 "calls": _report_calls(server) - before,
-                "marts": demo.snapshot_marts(root / name / "warehouse.duckdb"),
+                "marts": make_run.snapshot_marts(root / name / "warehouse.duckdb"),
             }
         yield out
 
@@ -88,7 +91,7 @@ _LOADER = textwrap.dedent(
     """
     import logging, sys
     logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(message)s", force=True)
-    from copilot_warehouse import ingest
+    from copilot_warehouse.pipeline import ingest
     root, path = sys.argv[1], sys.argv[2]
     ingest.load_receipts(ingest.landed_receipts(root), path, root)
     print("LOADER DONE", flush=True)
@@ -127,7 +130,7 @@ def _loaded_log(path) -> dict[tuple, int]:
 
 def test_loader_killed_mid_way_leaves_a_consistent_warehouse_and_the_next_run_completes(tmp_path, simulator):
     landing, killed, clean = str(tmp_path / "landing"), tmp_path / "killed.duckdb", tmp_path / "clean.duckdb"
-    from copilot_warehouse.client import CopilotClient
+    from copilot_warehouse.extract.client import CopilotClient
 
     client = CopilotClient(simulator.url, simulator.config.token)
     for scope in (

@@ -16,7 +16,8 @@ import pytest
 import requests
 import responses
 from copilot_warehouse import redact
-from copilot_warehouse.client import (
+from copilot_warehouse.config import ConfigError, Scope
+from copilot_warehouse.extract.client import (
     Availability,
     CopilotApiError,
     CopilotClient,
@@ -31,7 +32,6 @@ from copilot_warehouse.client import (
     build_base_url,
     ghe_base_url,
 )
-from copilot_warehouse.config import ConfigError, Scope
 from responses import matchers
 
 API = "https://api.github.com"
@@ -665,7 +665,7 @@ SIM_DAY = date(2026, 11, 18)
 
 @pytest.fixture(scope="module")
 def sim_server():
-    simulator = pytest.importorskip("copilot_warehouse.simulator")
+    simulator = pytest.importorskip("copilot_dev.simulator")
     with simulator.SimulatorServer() as server:
         yield server
 

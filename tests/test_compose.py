@@ -411,7 +411,8 @@ def test_dockerfile_extends_the_official_image_and_copies_the_project() -> None:
     copied = []
     for sources in re.findall(r"^COPY\s+(?:--\S+\s+)*(.+)\s+\S+$", text, flags=re.MULTILINE):
         copied += sources.split()
-    needed = {"requirements.txt", "constraints.txt", "pyproject.toml", "include/", "dags/", "dbt/", "deploy/"}
+    needed = {"requirements.txt", "constraints.txt", "pyproject.toml"}
+    needed |= {"include/", "plugins/", "dags/", "dbt/", "deploy/"}
     assert needed <= set(copied)
     for source in copied:
         assert (ROOT / source).exists(), f"Dockerfile copies missing {source}"

@@ -25,11 +25,12 @@ from typing import Any
 import duckdb
 import pytest
 import yaml
-from copilot_warehouse import dbt_runner, quality, warehouse
+from copilot_warehouse import warehouse
 from copilot_warehouse.config import ORGANIZATION, Scope
-from copilot_warehouse.report import build_report
-from raw_fixtures import load_case
-from report_fixtures import parse_report
+from copilot_warehouse.serve.report import build_report
+from copilot_warehouse.transform import dbt_runner, quality
+from harness.raw_fixtures import load_case
+from harness.report_fixtures import parse_report
 
 pytestmark = pytest.mark.integration
 
@@ -610,7 +611,7 @@ OFFSETS = Scope(ORGANIZATION, "fc-org-offsets")
 
 def _offset_listing(con) -> None:
     """A second org whose seat timestamps carry non-UTC offsets."""
-    from copilot_warehouse import loader
+    from copilot_warehouse.load import loader
 
     seat = _seat(
         "2026-08-10T23:30:00-03:00",
@@ -845,6 +846,6 @@ def test_anomaly_lines_read_while_another_reader_holds_the_file(case23):
     ],
 )
 def test_a_warning_in_the_run_summary_names_its_test(unique_id, label):
-    from copilot_warehouse.dbt_runner import NodeIssue
+    from copilot_warehouse.transform.dbt_runner import NodeIssue
 
     assert NodeIssue(unique_id, "warn", "Got 1 result").label == label

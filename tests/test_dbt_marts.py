@@ -14,10 +14,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import duckdb
 import pytest
-from copilot_warehouse import dbt_runner, warehouse
+from copilot_dev.simulator import Dataset, SimulatorConfig
+from copilot_warehouse import warehouse
 from copilot_warehouse.config import ENTERPRISE, ORGANIZATION, Scope, day_range
-from copilot_warehouse.simulator import Dataset, SimulatorConfig
-from raw_fixtures import load_days, load_latest_28_day, load_legacy, load_snapshots, scopes_of
+from copilot_warehouse.transform import dbt_runner
+from harness.raw_fixtures import load_days, load_latest_28_day, load_legacy, load_snapshots, scopes_of
 
 pytestmark = pytest.mark.integration
 

@@ -17,9 +17,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from copilot_warehouse import airflow_env, demo
+from copilot_dev import airflow_env
+from copilot_dev import run as make_run
+from copilot_dev.simulator import SimulatorConfig, SimulatorServer
 from copilot_warehouse import warehouse as wh
-from copilot_warehouse.simulator import SimulatorConfig, SimulatorServer
 
 pytestmark = pytest.mark.integration
 
@@ -162,20 +163,20 @@ def test_every_deployment_shape_runs_or_says_why_in_one_line(name, airflow_home,
         env["COPILOT_TASK_RETRY_DELAY_SECONDS"] = "1"
         log_dir = tmp_path / "logs"
         if shape.transform:
-            run = lambda: demo.run_pipeline(env, START, END, log_dir=log_dir)  # noqa: E731
+            run = lambda: make_run.run_pipeline(env, START, END, log_dir=log_dir)  # noqa: E731
         else:
-            run = lambda: demo.run_dag(  # noqa: E731
+            run = lambda: make_run.run_dag(  # noqa: E731
                 env,
                 "copilot_usage_ingest",
                 {"start_day": START.isoformat(), "end_day": END.isoformat()},
                 log_dir=log_dir,
             )
         if shape.expect_failure:
-            with pytest.raises(demo.DemoError) as info:
+            with pytest.raises(make_run.DemoError) as info:
                 run()
             message = str(info.value)
             if "nothing was loaded" in shape.expect_failure:
-                assert isinstance(info.value, demo.NothingLoadedError)
+                assert isinstance(info.value, make_run.NothingLoadedError)
                 assert "\n" not in message and message.startswith(shape.expect_failure), message
             else:
                 assert shape.expect_failure in message or shape.expect_failure in _log_text(log_dir)

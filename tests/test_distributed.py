@@ -1,6 +1,6 @@
 """The distributed path: Airflow with CeleryExecutor on PostgreSQL and Redis, as real processes.
 
-One cluster (``copilot_warehouse.distributed.LocalCeleryCluster``) serves the module: a fresh
+One cluster (``harness.distributed.LocalCeleryCluster``) serves the module: a fresh
 PostgreSQL database, its own Redis database number, ``airflow db migrate``, the ``duckdb_writer``
 pool (one slot), the scheduler, the dag-processor, the api-server and a Celery worker with three
 slots, all started from this virtual environment. The simulator plays GitHub.
@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 from copilot_warehouse import config
-from copilot_warehouse.distributed import (
+from harness.distributed import (
     CLAIM_KEY,
     DEFAULT_PG_DSN,
     DEFAULT_REDIS_URL,
@@ -169,7 +169,7 @@ def _services_missing() -> str | None:
 @pytest.fixture(scope="module")
 def simulator():
     """The GitHub API simulator with three orgs, on a free port of 127.0.0.1."""
-    from copilot_warehouse.simulator import SimulatorConfig, SimulatorServer
+    from copilot_dev.simulator import SimulatorConfig, SimulatorServer
 
     server = SimulatorServer(SimulatorConfig(orgs=ORGS, enterprises=(), users_per_org=12))
     server.start()
@@ -288,8 +288,9 @@ def _run_local_path(simulator, data_dir: Path) -> Path:
     These are the functions the DAG tasks call (fetch, snapshot, load, dbt build), run in one
     process, so any difference in the marts comes from the distributed execution.
     """
-    from copilot_warehouse import dbt_runner, ingest
-    from copilot_warehouse.client import CopilotClient
+    from copilot_warehouse.extract.client import CopilotClient
+    from copilot_warehouse.pipeline import ingest
+    from copilot_warehouse.transform import dbt_runner
 
     warehouse = data_dir / "warehouse.duckdb"
     days = [FIRST_REPORT_DAY + timedelta(days=i) for i in range(BACKFILL_DAYS)]

@@ -17,9 +17,11 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from copilot_warehouse import airflow_env, config, demo
+from copilot_dev import airflow_env
+from copilot_dev import run as make_run
+from copilot_dev.simulator import SimulatorConfig, SimulatorServer
+from copilot_warehouse import config
 from copilot_warehouse import warehouse as wh
-from copilot_warehouse.simulator import SimulatorConfig, SimulatorServer
 
 pytestmark = pytest.mark.integration
 
@@ -34,13 +36,13 @@ VOLATILE_COLUMN = re.compile(
 
 
 def _run_pipeline(env: dict[str, str], log_dir: Path, tag: str) -> None:
-    demo.run_dag(
+    make_run.run_dag(
         env,
         "copilot_usage_ingest",
         {"start_day": START.isoformat(), "end_day": END.isoformat()},
         log_dir=log_dir / tag,
     )
-    demo.run_dag(env, "copilot_usage_transform", log_dir=log_dir / tag)
+    make_run.run_dag(env, "copilot_usage_transform", log_dir=log_dir / tag)
 
 
 def _snapshot_marts(path: Path) -> dict[str, list[tuple]]:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from copilot_warehouse import export
-from copilot_warehouse.export import ExportError, export_marts
-from report_fixtures import ALL_MARTS, make_marts_warehouse
+from copilot_warehouse.serve import export
+from copilot_warehouse.serve.export import ExportError, export_marts
+from harness.report_fixtures import ALL_MARTS, make_marts_warehouse
 
 READERS = {"parquet": "read_parquet", "csv": "read_csv"}
 

@@ -43,14 +43,17 @@ from urllib.parse import parse_qs, urlsplit
 
 import duckdb
 import pytest
-from copilot_warehouse import config, ingest, landing, loader, warehouse
-from copilot_warehouse.client import CopilotApiError, CopilotClient
+from copilot_dev.simulator import KINDS, Dataset, SimulatorConfig, SimulatorServer
+from copilot_dev.simulator.data import split_parts
+from copilot_dev.simulator.faults import DATA_KINDS
+from copilot_warehouse import config, warehouse
 from copilot_warehouse.config import Scope
-from copilot_warehouse.simulator import KINDS, Dataset, SimulatorConfig, SimulatorServer
-from copilot_warehouse.simulator.data import split_parts
-from copilot_warehouse.simulator.faults import DATA_KINDS
+from copilot_warehouse.extract.client import CopilotApiError, CopilotClient
+from copilot_warehouse.land import zone
+from copilot_warehouse.load import loader
+from copilot_warehouse.pipeline import ingest
 
-pytest_plugins = ["fault_matrix"]
+pytest_plugins = ["harness.fault_matrix"]
 pytestmark = pytest.mark.integration
 
 TOKEN = "fault-suite-token-5f1c2a9e7d"
@@ -389,7 +392,7 @@ def schema_keys(db: Path) -> set[str]:
 
 
 def landed_manifest(root: Path, report: str, day: date) -> dict | None:
-    return landing.read_manifest(root / "landing", ORG, report, day)
+    return zone.read_manifest(root / "landing", ORG, report, day)
 
 
 @dataclass
@@ -465,7 +468,7 @@ def assert_partition(db: Path, dataset: Dataset, case: Case | None, report: str,
     )
     assert sorted(r[0] for r in quarantine) == sorted(expected.quarantined), f"{label}: quarantine"
     for _raw_line, reason, part, line in quarantine:
-        assert reason and part.startswith(landing.partition_relpath(ORG, report, day))
+        assert reason and part.startswith(zone.partition_relpath(ORG, report, day))
         assert line is not None and line >= 1
         if case is not None and case.kind == "bad_counters":
             assert re.match(r"counter code_generation_activity_count is (negative: -7|not a number)", reason)
@@ -702,7 +705,7 @@ def test_fault(
             assert (REPORT, D2.isoformat()) not in after
             assert landed_manifest(workdir, REPORT, D2) is None
             assert not list(
-                (workdir / "landing" / landing.partition_relpath(ORG, REPORT, D2)).parent.glob(f"*{D2}*")
+                (workdir / "landing" / zone.partition_relpath(ORG, REPORT, D2)).parent.glob(f"*{D2}*")
             )
             assert summary["totals"]["failed"] == 2 and summary["totals"]["quarantined"] == 0
             error = direct_failure(client, D1, workdir / "direct")
@@ -860,7 +863,7 @@ CONTRACT_MARTS = (
 
 def build_marts(db: Path, target: Path) -> dict[str, list[tuple]]:
     """``dbt run`` of the contract marts (and what they need); their rows without load metadata."""
-    from copilot_warehouse import dbt_runner
+    from copilot_warehouse.transform import dbt_runner
 
     release()
     selection = [f"+{m}" for m in CONTRACT_MARTS]

@@ -37,9 +37,12 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 import yaml
-from copilot_warehouse import airflow_env, config, demo, gaps
+from copilot_dev import airflow_env
+from copilot_dev import run as make_run
+from copilot_warehouse import config
 from copilot_warehouse import warehouse as wh
-from field_case_server import FieldCaseServer, case_days, case_scopes
+from copilot_warehouse.pipeline import gaps
+from harness.field_case_server import FieldCaseServer, case_days, case_scopes
 
 pytestmark = pytest.mark.integration
 
@@ -107,12 +110,12 @@ def run_case(name: str, workdir: Path, dbt_target: Path | None = None) -> CaseRu
     out = io.StringIO()
     with pytest.MonkeyPatch.context() as mp, FieldCaseServer(fetches[0]) as server:
         # backfill_range sets the connection in os.environ; the context restores the caller's.
-        mp.setenv(demo.ENV_CONN, "{}")
+        mp.setenv(make_run.ENV_CONN, "{}")
         mp.setenv("COPILOT_DBT_TARGET_PATH", str(dbt_target or workdir / "dbt-target"))
         for fetch in fetches:
             server.serve(fetch)
             scopes = case_scopes(fetch)
-            source = demo.Source(
+            source = make_run.Source(
                 connection=airflow_env.connection_json(server.url, server.token),
                 orgs=scopes["orgs"],
                 enterprises=scopes["enterprises"],
@@ -123,11 +126,11 @@ def run_case(name: str, workdir: Path, dbt_target: Path | None = None) -> CaseRu
             try:
                 with redirect_stdout(out):
                     run.totals.append(
-                        demo.backfill_range(
+                        make_run.backfill_range(
                             source, warehouse=run.warehouse, landing_root=str(run.landing), today=TODAY
                         )
                     )
-            except demo.DemoError as exc:
+            except make_run.DemoError as exc:
                 run.error = f"{fetch.name}: {exc}"
             except Exception as exc:  # noqa: BLE001 - reported by the case's test, with the traceback
                 run.error = f"{fetch.name}: {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=6)}"
@@ -855,7 +858,7 @@ def test_results_do_not_depend_on_the_host_time_zone(case_run, tmp_path):
     """The same case under TZ=America/Los_Angeles and TZ=Asia/Kolkata gives the same marts."""
     reference = case_run(TZ_CASE)
     assert reference.error is None, reference.error
-    snapshots = {"host": demo.snapshot_marts(reference.warehouse)}
+    snapshots = {"host": make_run.snapshot_marts(reference.warehouse)}
     partitions = {"host": _raw_partitions(reference.warehouse)}
     offsets = {"America/Los_Angeles": -7 * 3600, "Asia/Kolkata": 5 * 3600 + 1800}  # on 2026-09-01
     for tz in ("America/Los_Angeles", "Asia/Kolkata"):
@@ -880,7 +883,7 @@ def test_results_do_not_depend_on_the_host_time_zone(case_run, tmp_path):
         assert proc.returncode == 0, f"TZ={tz}: {proc.stderr[-3000:]}"
         # the zone really applied (a host without tzdata would silently run in UTC)
         assert f"utc-offset-seconds {offsets[tz]}" in proc.stdout, proc.stdout[:300]
-        snapshots[tz] = demo.snapshot_marts(workdir / "warehouse.duckdb")
+        snapshots[tz] = make_run.snapshot_marts(workdir / "warehouse.duckdb")
         partitions[tz] = _raw_partitions(workdir / "warehouse.duckdb")
     assert snapshots["host"]["fct_copilot_usage_daily"], "the reference run built no daily rows"
     for tz in ("America/Los_Angeles", "Asia/Kolkata"):

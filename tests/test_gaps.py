@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from copilot_warehouse import config, gaps, ingest, loader
+from copilot_warehouse import config
 from copilot_warehouse import warehouse as wh
 from copilot_warehouse.config import Scope
+from copilot_warehouse.load import loader
+from copilot_warehouse.pipeline import gaps, ingest
 
 ORG = Scope(config.ORGANIZATION, "octo-demo")
 OTHER = Scope(config.ORGANIZATION, "acme-labs")
@@ -182,7 +184,7 @@ def test_gap_answered_204_is_repaired_once_the_report_arrives(tmp_path, make_sim
 
 
 def _client(server):
-    from copilot_warehouse.client import CopilotClient
+    from copilot_warehouse.extract.client import CopilotClient
 
     return CopilotClient(server.url, server.config.token)
 
@@ -192,12 +194,13 @@ def test_make_run_tells_the_dags_when_the_data_comes_from_the_simulator(monkeypa
     is removed (even when the caller's shell still has it), so the STALE wording stays there."""
     from dataclasses import replace
 
-    from copilot_warehouse import airflow_env, demo
+    from copilot_dev import airflow_env
+    from copilot_dev import run as make_run
 
     monkeypatch.setattr(airflow_env, "prepare", lambda env: None)
     monkeypatch.setattr(airflow_env, "DEFAULT_HOME", tmp_path / "airflow")
     monkeypatch.setenv(config.ENV_SIMULATOR_LAST_DAY, "2026-01-01")
-    sim = demo.Source(
+    sim = make_run.Source(
         connection="{}",
         orgs=["octo-demo"],
         enterprises=[],
@@ -206,5 +209,5 @@ def test_make_run_tells_the_dags_when_the_data_comes_from_the_simulator(monkeypa
         label="the bundled simulator",
         simulator_last_day=date(2026, 11, 22),
     )
-    assert demo._prepared_env(sim)[config.ENV_SIMULATOR_LAST_DAY] == "2026-11-22"
-    assert config.ENV_SIMULATOR_LAST_DAY not in demo._prepared_env(replace(sim, simulator_last_day=None))
+    assert make_run._prepared_env(sim)[config.ENV_SIMULATOR_LAST_DAY] == "2026-11-22"
+    assert config.ENV_SIMULATOR_LAST_DAY not in make_run._prepared_env(replace(sim, simulator_last_day=None))

@@ -30,10 +30,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from copilot_warehouse import airflow_env, config, dbt_runner, gaps, ingest
-from copilot_warehouse.client import CopilotClient
+from copilot_dev import airflow_env
+from copilot_dev.simulator import Dataset, SimulatorConfig, SimulatorServer
+from copilot_warehouse import config
 from copilot_warehouse.config import ENTERPRISE, ORGANIZATION, Scope, day_range
-from copilot_warehouse.simulator import Dataset, SimulatorConfig, SimulatorServer
+from copilot_warehouse.extract.client import CopilotClient
+from copilot_warehouse.pipeline import gaps, ingest
+from copilot_warehouse.transform import dbt_runner
 
 pytestmark = pytest.mark.integration
 
@@ -362,7 +365,8 @@ def test_a_day_that_disagrees_with_the_28_day_report_is_fetched_again_next_run(d
 def test_a_partition_skipped_on_purpose_is_not_a_gap_even_when_the_28_day_report_has_its_day(
     db, tmp_path
 ):
-    from copilot_warehouse import loader, warehouse
+    from copilot_warehouse import warehouse
+    from copilot_warehouse.load import loader
 
     day = next(d for d, s in completeness(db, ORG).items() if s == "ok" and d in NEW_DAYS)
     copy = tmp_path / "warehouse.duckdb"

@@ -7,10 +7,10 @@ from datetime import date
 
 import pytest
 import responses
+from copilot_airflow.hooks import GitHubCopilotHook
 from copilot_warehouse import redact
-from copilot_warehouse.client import CopilotClient
 from copilot_warehouse.config import ConfigError, Scope
-from copilot_warehouse.hooks.github_copilot import GitHubCopilotHook
+from copilot_warehouse.extract.client import CopilotClient
 
 TOKEN = "ghs_HookTestToken00000000000000001"
 ORG = Scope("organization", "octo-demo")

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from copilot_warehouse import config, ingest, landing, warehouse
-from copilot_warehouse.client import CopilotClient
+from copilot_warehouse import config, warehouse
 from copilot_warehouse.config import Scope
+from copilot_warehouse.extract.client import CopilotClient
+from copilot_warehouse.land import zone
+from copilot_warehouse.pipeline import ingest
 
 pytestmark = pytest.mark.integration
 
@@ -133,7 +135,7 @@ def test_links_that_keep_expiring_fail_that_day_only(simulator, client, paths):
     assert [(r["day"], r["status"]) for r in receipts] == [("2026-10-06", "failed"), ("2026-10-07", "landed")]
     assert simulator.count(r"/reports/users-1-day") == 1 + ingest.MAX_LINK_REFRESHES + 1
     assert "expired" in receipts[0]["message"].lower()
-    assert landing.read_manifest(landing_root, ORG, "users-1-day", DAYS[0]) is None, "nothing half-landed"
+    assert zone.read_manifest(landing_root, ORG, "users-1-day", DAYS[0]) is None, "nothing half-landed"
 
 
 def test_an_api_error_on_one_day_is_a_failed_receipt_and_the_run_goes_on(simulator, client, paths):
@@ -267,7 +269,8 @@ def _locked_load(receipts, db, landing_root):
 
     code = (
         "import json, sys\n"
-        "from copilot_warehouse import ingest, warehouse\n"
+        "from copilot_warehouse import warehouse\n"
+        "from copilot_warehouse.pipeline import ingest\n"
         "try:\n"
         "    ingest.load_receipts(json.loads(sys.argv[1]), sys.argv[2], sys.argv[3], lock_timeout=1)\n"
         "except warehouse.WarehouseLockedError as exc:\n"

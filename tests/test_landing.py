@@ -9,8 +9,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from copilot_warehouse import landing
 from copilot_warehouse.config import Scope
+from copilot_warehouse.land import zone
 
 ORG = Scope("organization", "octo-demo")
 ENT = Scope("enterprise", "octo-enterprise")
@@ -29,7 +29,7 @@ def _local(root: str) -> Path:
 
 
 def test_partition_layout_and_manifest(root):
-    manifest = landing.write_partition(
+    manifest = zone.write_partition(
         root, ORG, "users-1-day", DAY, 200, {"part-0001.ndjson": b'{"a":1}\n', "part-0002.ndjson": b""}
     )
     folder = _local(root) / "organization" / "octo-demo" / "users-1-day" / "2026-10-05"
@@ -56,58 +56,58 @@ def test_partition_layout_and_manifest(root):
 
 
 def test_204_writes_a_manifest_without_parts(root):
-    landing.write_partition(root, ENT, "enterprise-1-day", DAY, 204)
-    manifest = landing.read_manifest(root, ENT, "enterprise-1-day", DAY)
+    zone.write_partition(root, ENT, "enterprise-1-day", DAY, 204)
+    manifest = zone.read_manifest(root, ENT, "enterprise-1-day", DAY)
     assert manifest["http_status"] == 204
     assert manifest["parts"] == []
-    with landing.open_partition(root, ENT, "enterprise-1-day", DAY) as opened:
+    with zone.open_partition(root, ENT, "enterprise-1-day", DAY) as opened:
         assert opened.files == []
 
 
 def test_a_partition_never_landed_reads_as_none_and_open_names_it(root):
-    assert landing.read_manifest(root, ORG, "users-1-day", DAY) is None
+    assert zone.read_manifest(root, ORG, "users-1-day", DAY) is None
     with (
         pytest.raises(
-            landing.LandingError, match="organization:octo-demo users-1-day 2026-10-05: not landed"
+            zone.LandingError, match="organization:octo-demo users-1-day 2026-10-05: not landed"
         ),
-        landing.open_partition(root, ORG, "users-1-day", DAY),
+        zone.open_partition(root, ORG, "users-1-day", DAY),
     ):
         pass
 
 
 def test_replacing_a_partition_leaves_only_the_new_parts(root):
-    landing.write_partition(
+    zone.write_partition(
         root, ORG, "users-1-day", DAY, 200, {"part-0001.ndjson": b"1\n", "part-0002.ndjson": b"2\n"}
     )
-    landing.write_partition(root, ORG, "users-1-day", DAY, 200, {"part-0001.ndjson": b"new\n"})
+    zone.write_partition(root, ORG, "users-1-day", DAY, 200, {"part-0001.ndjson": b"new\n"})
     parent = _local(root) / "organization" / "octo-demo" / "users-1-day"
     assert [p.name for p in parent.iterdir()] == ["2026-10-05"], "no staging or old folders left behind"
-    with landing.open_partition(root, ORG, "users-1-day", DAY) as opened:
+    with zone.open_partition(root, ORG, "users-1-day", DAY) as opened:
         assert [(rel, local.read_bytes()) for rel, local in opened.files] == [
             ("organization/octo-demo/users-1-day/2026-10-05/part-0001.ndjson", b"new\n")
         ]
 
 
 def test_a_failed_write_keeps_the_previous_partition(root):
-    landing.write_partition(root, ORG, "users-1-day", DAY, 200, {"part-0001.ndjson": b"old\n"})
-    with pytest.raises(ConnectionError), landing.partition_writer(root, ORG, "users-1-day", DAY) as writer:
+    zone.write_partition(root, ORG, "users-1-day", DAY, 200, {"part-0001.ndjson": b"old\n"})
+    with pytest.raises(ConnectionError), zone.partition_writer(root, ORG, "users-1-day", DAY) as writer:
         writer.part_path(1).write_bytes(b"half a download")
         raise ConnectionError("download interrupted")
-    with landing.open_partition(root, ORG, "users-1-day", DAY) as opened:
+    with zone.open_partition(root, ORG, "users-1-day", DAY) as opened:
         assert opened.files[0][1].read_bytes() == b"old\n"
     parent = _local(root) / "organization" / "octo-demo" / "users-1-day"
     assert [p.name for p in parent.iterdir()] == ["2026-10-05"]
 
 
 def test_a_writer_that_never_commits_publishes_nothing(root):
-    with landing.partition_writer(root, ORG, "users-1-day", DAY) as writer:
+    with zone.partition_writer(root, ORG, "users-1-day", DAY) as writer:
         writer.part_path(1).write_bytes(b"x\n")
-    assert landing.list_partitions(root) == []
+    assert zone.list_partitions(root) == []
 
 
 def test_readers_see_the_old_or_the_new_partition_never_half(tmp_path):
     root = str(tmp_path / "landing")
-    landing.write_partition(root, ORG, "users-1-day", DAY, 200, {"part-0001.ndjson": b"v0\n"})
+    zone.write_partition(root, ORG, "users-1-day", DAY, 200, {"part-0001.ndjson": b"v0\n"})
     stop = threading.Event()
     problems: list[str] = []
     reads: list[bool] = []
@@ -116,7 +116,7 @@ def test_readers_see_the_old_or_the_new_partition_never_half(tmp_path):
         # What the loader does: open, read, then check the partition is still the one opened.
         while not stop.is_set():
             try:
-                with landing.open_partition(root, ORG, "users-1-day", DAY) as opened:
+                with zone.open_partition(root, ORG, "users-1-day", DAY) as opened:
                     version = opened.manifest.get("version", 0)
                     contents = [local.read_bytes() for _, local in opened.files]
                     consistent = contents == [f"v{version}\n".encode()] * (1 if version % 2 == 0 else 3)
@@ -133,8 +133,8 @@ def test_readers_see_the_old_or_the_new_partition_never_half(tmp_path):
     try:
         for version in range(1, 60):
             n_parts = 1 if version % 2 == 0 else 3
-            files = {landing.part_name(i): f"v{version}\n".encode() for i in range(1, n_parts + 1)}
-            landing.write_partition(root, ORG, "users-1-day", DAY, 200, files, version=version)
+            files = {zone.part_name(i): f"v{version}\n".encode() for i in range(1, n_parts + 1)}
+            zone.write_partition(root, ORG, "users-1-day", DAY, 200, files, version=version)
     finally:
         stop.set()
         thread.join()
@@ -143,19 +143,19 @@ def test_readers_see_the_old_or_the_new_partition_never_half(tmp_path):
 
 
 def test_list_partitions_finds_every_landed_partition(root):
-    landing.write_partition(root, ORG, "users-1-day", date(2026, 10, 6), 200, {"part-0001.ndjson": b""})
-    landing.write_partition(root, ORG, "users-1-day", DAY, 204)
-    landing.write_partition(root, ENT, "enterprise-1-day", DAY, 200, {"part-0001.ndjson": b""})
-    with landing.partition_writer(root, ORG, "user-teams-1-day", DAY) as writer:
+    zone.write_partition(root, ORG, "users-1-day", date(2026, 10, 6), 200, {"part-0001.ndjson": b""})
+    zone.write_partition(root, ORG, "users-1-day", DAY, 204)
+    zone.write_partition(root, ENT, "enterprise-1-day", DAY, 200, {"part-0001.ndjson": b""})
+    with zone.partition_writer(root, ORG, "user-teams-1-day", DAY) as writer:
         writer.part_path(1).write_bytes(b"")  # never committed: not a partition
-    refs = landing.list_partitions(root)
+    refs = zone.list_partitions(root)
     assert [(r.scope.label, r.report, r.day.isoformat()) for r in refs] == [
         ("enterprise:octo-enterprise", "enterprise-1-day", "2026-10-05"),
         ("organization:octo-demo", "users-1-day", "2026-10-05"),
         ("organization:octo-demo", "users-1-day", "2026-10-06"),
     ]
-    assert [r.day for r in landing.list_partitions(root, ORG, "users-1-day")] == [DAY, date(2026, 10, 6)]
-    assert landing.list_partitions(str(_local(root) / "missing")) == []
+    assert [r.day for r in zone.list_partitions(root, ORG, "users-1-day")] == [DAY, date(2026, 10, 6)]
+    assert zone.list_partitions(str(_local(root) / "missing")) == []
 
 
 def test_remote_landing_downloads_and_verifies_parts():
@@ -164,10 +164,10 @@ def test_remote_landing_downloads_and_verifies_parts():
 
     root = "memory://copilot-landing-test"
     try:
-        landing.write_partition(root, ORG, "users-1-day", DAY, 200, {"part-0001.ndjson": b'{"a":1}\n'})
-        landing.write_partition(root, ORG, "users-1-day", DAY, 200, {"part-0001.ndjson": b'{"a":2}\n'})
-        assert [r.day for r in landing.list_partitions(root)] == [DAY]
-        with landing.open_partition(root, ORG, "users-1-day", DAY) as opened:
+        zone.write_partition(root, ORG, "users-1-day", DAY, 200, {"part-0001.ndjson": b'{"a":1}\n'})
+        zone.write_partition(root, ORG, "users-1-day", DAY, 200, {"part-0001.ndjson": b'{"a":2}\n'})
+        assert [r.day for r in zone.list_partitions(root)] == [DAY]
+        with zone.open_partition(root, ORG, "users-1-day", DAY) as opened:
             rel, local = opened.files[0]
             assert rel == "organization/octo-demo/users-1-day/2026-10-05/part-0001.ndjson"
             assert local.read_bytes() == b'{"a":2}\n'
@@ -176,8 +176,8 @@ def test_remote_landing_downloads_and_verifies_parts():
         fs = fsspec.filesystem("memory")
         fs.pipe(f"/copilot-landing-test/{rel}", b"tampered\n")
         with (
-            pytest.raises(landing.LandingError, match="do not match the manifest"),
-            landing.open_partition(root, ORG, "users-1-day", DAY),
+            pytest.raises(zone.LandingError, match="do not match the manifest"),
+            zone.open_partition(root, ORG, "users-1-day", DAY),
         ):
             pass
     finally:
@@ -193,5 +193,5 @@ def test_remote_landing_downloads_and_verifies_parts():
     ],
 )
 def test_names_that_would_escape_the_layout_are_refused(tmp_path, report, name):
-    with pytest.raises(landing.LandingError):
-        landing.write_partition(str(tmp_path), ORG, report, DAY, 200, {name: b""})
+    with pytest.raises(zone.LandingError):
+        zone.write_partition(str(tmp_path), ORG, report, DAY, 200, {name: b""})

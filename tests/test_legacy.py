@@ -11,9 +11,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from copilot_warehouse import ingest, legacy, warehouse
-from copilot_warehouse.client import CopilotClient
+from copilot_warehouse import warehouse
 from copilot_warehouse.config import Scope
+from copilot_warehouse.extract import legacy
+from copilot_warehouse.extract.client import CopilotClient
+from copilot_warehouse.pipeline import ingest
 
 ARCHIVE = Path(__file__).parent / "data" / "legacy" / "octo-demo-2026-03.json"
 ORG = Scope("organization", "octo-demo")
@@ -273,7 +275,7 @@ ENGAGED_DAY = {
 
 @pytest.mark.integration
 def test_legacy_engaged_users_per_language_and_editor_come_from_their_lists(con, db, tmp_path):
-    from copilot_warehouse import dbt_runner
+    from copilot_warehouse.transform import dbt_runner
 
     archive = tmp_path / "engaged.json"
     archive.write_text(json.dumps([ENGAGED_DAY]), encoding="utf-8")

@@ -14,8 +14,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from copilot_warehouse import landing, loader, warehouse
+from copilot_warehouse import warehouse
 from copilot_warehouse.config import Scope
+from copilot_warehouse.land import zone
+from copilot_warehouse.load import loader
 
 ORG = Scope("organization", "octo-demo")
 ENT = Scope("enterprise", "octo-enterprise")
@@ -55,7 +57,7 @@ def con(tmp_path):
 def land(
     root: Path, files: dict[str, bytes], report: str = USERS, day: date = DAY, scope: Scope = ORG
 ) -> None:
-    landing.write_partition(root, scope, report, day, 200, files)
+    zone.write_partition(root, scope, report, day, 200, files)
 
 
 def rows(con, sql: str, params: tuple = ()) -> list[tuple]:
@@ -490,7 +492,7 @@ def test_an_error_mid_load_rolls_back_and_keeps_the_previous_partition(con, root
 def test_a_204_manifest_logs_no_report_and_keeps_loaded_rows(con, root):
     land(root, {"part-0001.ndjson": ndjson(user(1))})
     loader.load_partition(con, ORG, USERS, DAY, root, "load-1")
-    landing.write_partition(root, ORG, USERS, DAY, 204)
+    zone.write_partition(root, ORG, USERS, DAY, 204)
     result = loader.load_partition(con, ORG, USERS, DAY, root, "load-2")
     assert result.status == "no_report"
     assert rows(con, "select count(*) from raw.copilot_usage_users") == [(1,)]
@@ -591,7 +593,7 @@ def test_load_snapshot_replaces_that_snapshot_day(con):
 
 
 def test_load_snapshot_partition_reads_the_landed_files(con, root):
-    landing.write_partition(
+    zone.write_partition(
         root,
         ORG,
         loader.SNAPSHOT_REPORT,

@@ -18,7 +18,7 @@ import time
 
 import pytest
 import requests
-from copilot_warehouse import local_airflow
+from copilot_dev import local_airflow
 
 pytestmark = pytest.mark.integration
 

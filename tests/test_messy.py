@@ -20,10 +20,11 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from copilot_warehouse import airflow_env, demo
+from copilot_dev import airflow_env
+from copilot_dev import run as make_run
+from copilot_dev.simulator import SimulatorConfig, SimulatorServer
 from copilot_warehouse import warehouse as wh
 from copilot_warehouse.config import Scope
-from copilot_warehouse.simulator import SimulatorConfig, SimulatorServer
 
 pytestmark = pytest.mark.integration
 
@@ -64,11 +65,11 @@ def messy(tmp_path_factory):
         env["COPILOT_TASK_RETRY_DELAY_SECONDS"] = "1"
         airflow_env.prepare(env)
         db = root / "warehouse.duckdb"
-        demo.run_pipeline(env, START, END, log_dir=root / "logs" / "first")
+        make_run.run_pipeline(env, START, END, log_dir=root / "logs" / "first")
         after_first = _query(
             db, "select scope_name, day, code_generations from marts.fct_copilot_usage_daily"
         )
-        demo.run_pipeline(env, START, END, log_dir=root / "logs" / "rerun")
+        make_run.run_pipeline(env, START, END, log_dir=root / "logs" / "rerun")
         yield {
             "db": db,
             "dataset": server.dataset,
@@ -294,7 +295,7 @@ def test_make_run_on_the_messy_simulator(tmp_path):
 
 def test_the_report_names_a_report_github_does_not_offer(messy, tmp_path):
     # the Repositories panel of a scope without repos-1-day says why it is empty
-    from copilot_warehouse.report import build_report
+    from copilot_warehouse.serve.report import build_report
 
     [event] = _events(messy, "report_unavailable")
     html = build_report(messy["db"], tmp_path / "report").read_text(encoding="utf-8")

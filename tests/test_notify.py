@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 
 import pytest
-from copilot_warehouse import notify
+from copilot_airflow import notify
 
 SECRET_PATH = "/services/T000/B000/XXXXsecretXXXX"
 

@@ -1,4 +1,4 @@
-"""The three usage questions (copilot_warehouse.questions and ``python -m copilot_warehouse usage``)
+"""The three usage questions (copilot_warehouse.serve.questions and ``python -m copilot_warehouse usage``)
 against marts built by the real dbt project from simulator data.
 
 One warehouse is built per module (one dbt build of the marts the questions read); every answer
@@ -15,12 +15,14 @@ from datetime import UTC, date, datetime, timedelta
 import duckdb
 import pandas as pd
 import pytest
+from copilot_dev.simulator import Dataset, SimulatorConfig
 from copilot_warehouse import __main__ as main_module
-from copilot_warehouse import dbt_runner, questions, warehouse
+from copilot_warehouse import warehouse
 from copilot_warehouse.config import day_range
-from copilot_warehouse.questions import QuestionError
-from copilot_warehouse.simulator import Dataset, SimulatorConfig
-from raw_fixtures import load_days
+from copilot_warehouse.serve import questions
+from copilot_warehouse.serve.questions import QuestionError
+from copilot_warehouse.transform import dbt_runner
+from harness.raw_fixtures import load_days
 
 pytestmark = pytest.mark.integration
 

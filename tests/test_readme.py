@@ -12,10 +12,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from copilot_warehouse import dbt_runner, warehouse
+from copilot_dev.simulator import Dataset, SimulatorConfig
+from copilot_warehouse import warehouse
 from copilot_warehouse.config import day_range
-from copilot_warehouse.simulator import Dataset, SimulatorConfig
-from raw_fixtures import load_days, load_snapshots
+from copilot_warehouse.transform import dbt_runner
+from harness.raw_fixtures import load_days, load_snapshots
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 TEXT = README.read_text()

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from copilot_warehouse import report
-from copilot_warehouse.report import ReportError, build_report
+from copilot_warehouse.serve import report
+from copilot_warehouse.serve.report import ReportError, build_report
+from harness.report_fixtures import ALL_MARTS, expected_charts, make_marts_warehouse, parse_report
 from plotly.offline import get_plotlyjs
-from report_fixtures import ALL_MARTS, expected_charts, make_marts_warehouse, parse_report
 
 ORG = "organization-octo-demo"
 
@@ -55,7 +55,7 @@ def _trace_points(spec: dict) -> list[tuple[str, list, list]]:
 
 
 def test_build_report_writes_index_html_and_returns_its_path(warehouse, tmp_path, caplog):
-    with caplog.at_level(logging.INFO, logger="copilot_warehouse.report"):
+    with caplog.at_level(logging.INFO, logger="copilot_warehouse.serve.report"):
         path = build_report(warehouse, tmp_path / "site")
     assert path == tmp_path / "site" / "index.html"
     assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
@@ -452,9 +452,9 @@ def test_top_members_show_top_language_and_ide_when_the_mart_has_them(tmp_path):
 @pytest.fixture(scope="module")
 def pipeline_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A warehouse whose marts were built by the project's dbt models from simulator records."""
-    raw_fixtures = pytest.importorskip("raw_fixtures", reason="tests/raw_fixtures.py loads raw for dbt")
+    raw_fixtures = pytest.importorskip("harness.raw_fixtures", reason="it loads raw for dbt")
+    from copilot_dev.simulator import Dataset, SimulatorConfig
     from copilot_warehouse import warehouse
-    from copilot_warehouse.simulator import Dataset, SimulatorConfig
 
     root = tmp_path_factory.mktemp("pipeline")
     path = root / "warehouse.duckdb"
@@ -512,7 +512,7 @@ def test_report_on_pipeline_output_reads_every_mart_and_charts_its_values(pipeli
 
 @pytest.mark.integration
 def test_exports_of_pipeline_output_match_row_counts(pipeline_warehouse, tmp_path):
-    from copilot_warehouse.export import export_marts
+    from copilot_warehouse.serve.export import export_marts
 
     paths = export_marts(pipeline_warehouse, tmp_path)
     con = duckdb.connect(str(pipeline_warehouse), read_only=True)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from copilot_warehouse.report import build_report
-from report_fixtures import expected_charts, make_marts_warehouse
+from copilot_warehouse.serve.report import build_report
+from harness.report_fixtures import expected_charts, make_marts_warehouse
 
 pytestmark = pytest.mark.browser
 

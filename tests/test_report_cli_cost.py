@@ -13,8 +13,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from copilot_warehouse.report import build_report
-from report_fixtures import make_marts_warehouse, parse_report
+from copilot_warehouse.serve.report import build_report
+from harness.report_fixtures import make_marts_warehouse, parse_report
 
 SID = "organization-octo-demo"
 W1, W2 = date(2026, 11, 2), date(2026, 11, 9)

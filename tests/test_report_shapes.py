@@ -20,8 +20,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from copilot_warehouse import landing, loader, warehouse
+from copilot_warehouse import warehouse
 from copilot_warehouse.config import Scope
+from copilot_warehouse.land import zone
+from copilot_warehouse.load import loader
 
 ORG = Scope("organization", "octo-demo")
 DAY = date(2026, 10, 5)
@@ -233,7 +235,7 @@ def con(tmp_path):
 
 
 def land(root: Path, report: str, files: dict[str, bytes]) -> None:
-    landing.write_partition(root, ORG, report, DAY, 200, files)
+    zone.write_partition(root, ORG, report, DAY, 200, files)
 
 
 def loaded(con, report: str) -> list[tuple]:

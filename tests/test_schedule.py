@@ -6,8 +6,9 @@ import logging
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
-from copilot_warehouse import config, schedule
+from copilot_warehouse import config
 from copilot_warehouse.config import ConfigError, Scope
+from copilot_warehouse.pipeline import schedule
 
 ORG = Scope(config.ORGANIZATION, "octo-demo")
 ENT = Scope(config.ENTERPRISE, "octo-enterprise")
@@ -142,7 +143,7 @@ def test_manual_range_rejected_with_clear_message(start, end, message):
 def test_clip_drops_days_before_history_and_outside_window(caplog):
     today = d("2026-11-25")
     days = config.day_range(d("2025-12-10"), d("2025-12-13")) + [d("2026-11-24"), d("2026-11-26")]
-    with caplog.at_level(logging.WARNING, logger="copilot_warehouse.schedule"):
+    with caplog.at_level(logging.WARNING, logger="copilot_warehouse.pipeline.schedule"):
         clipped = schedule.clip_days(ORG, days, today)
     # 2025-12-10/11 are before the org history start; 2025-12-12 is older than the 365 kept days
     # on 2026-11-25 (oldest 2025-11-25 -> the history start wins, so 12-12 and 12-13 are kept).

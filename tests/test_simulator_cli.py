@@ -1,4 +1,4 @@
-"""``python -m copilot_warehouse.simulator`` prints its URL, serves, and stops cleanly on a signal."""
+"""``python -m copilot_dev.simulator`` prints its URL, serves, and stops cleanly on a signal."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ import sys
 
 import pytest
 import requests
-from copilot_warehouse.simulator import Dataset, SimulatorConfig
+from copilot_dev.simulator import Dataset, SimulatorConfig
 
 
 def start(*args: str, env: dict | None = None) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "copilot_warehouse.simulator", "--port", "0", *args],
+        [sys.executable, "-m", "copilot_dev.simulator", "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -96,7 +96,7 @@ def test_cli_day_range_and_legacy_range() -> None:
 )
 def test_cli_rejects_bad_arguments_with_a_clear_message(args: tuple, message: str) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "copilot_warehouse.simulator", "--port", "0", *args],
+        [sys.executable, "-m", "copilot_dev.simulator", "--port", "0", *args],
         capture_output=True, text=True, timeout=30,
     )  # fmt: skip
     assert proc.returncode == 2
@@ -154,7 +154,7 @@ def test_cli_per_scope_answers_and_messy_mode(tmp_path) -> None:
 )
 def test_cli_rejects_bad_per_scope_arguments(args: tuple, message: str) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "copilot_warehouse.simulator", "--port", "0", *args],
+        [sys.executable, "-m", "copilot_dev.simulator", "--port", "0", *args],
         capture_output=True, text=True, timeout=30,
     )  # fmt: skip
     assert proc.returncode == 2

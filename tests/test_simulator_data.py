@@ -17,14 +17,14 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from copilot_warehouse.config import Scope, day_range
-from copilot_warehouse.simulator import Dataset, SimulatorConfig, write_users_day
-from copilot_warehouse.simulator.data import (
+from copilot_dev.simulator import Dataset, SimulatorConfig, write_users_day
+from copilot_dev.simulator.data import (
     CHAT_MODE_COUNTERS,
     CODE_COUNTERS,
     COUNTERS,
     split_parts,
 )
+from copilot_warehouse.config import Scope, day_range
 
 CFG = SimulatorConfig()
 ORG_A = Scope("organization", "octo-demo")
@@ -87,7 +87,7 @@ def test_another_seed_gives_other_data() -> None:
 def test_records_are_identical_in_another_process(ds: Dataset) -> None:
     """No use of hash(): a fresh interpreter (new PYTHONHASHSEED) produces the same bytes."""
     code = (
-        "import json,datetime;from copilot_warehouse.simulator import Dataset;"
+        "import json,datetime;from copilot_dev.simulator import Dataset;"
         "print(json.dumps(Dataset().report_lines(('organization','octo-demo'),'users-1-day',"
         "datetime.date(2026,11,18))))"
     )

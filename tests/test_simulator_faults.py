@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from copilot_dev.simulator import KIND_DOCS, KINDS, Dataset, SimulatorServer
 from copilot_warehouse.config import Scope
-from copilot_warehouse.simulator import KIND_DOCS, KINDS, Dataset, SimulatorServer
 
 HEADERS = {"Authorization": "Bearer sim-token", "X-GitHub-Api-Version": "2026-03-10"}
 ORG = Scope("organization", "octo-demo")

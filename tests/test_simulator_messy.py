@@ -23,10 +23,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import requests
+from copilot_dev.simulator import Dataset, SimulatorConfig, SimulatorServer
+from copilot_dev.simulator.data import COUNTERS
+from copilot_dev.simulator.messy import EMPTY_BODIES, METRICS_DISABLED_MESSAGE
 from copilot_warehouse.config import Scope, day_range
-from copilot_warehouse.simulator import Dataset, SimulatorConfig, SimulatorServer
-from copilot_warehouse.simulator.data import COUNTERS
-from copilot_warehouse.simulator.messy import EMPTY_BODIES, METRICS_DISABLED_MESSAGE
 
 HEADERS = {"Authorization": "Bearer sim-token", "X-GitHub-Api-Version": "2026-03-10"}
 ORG = Scope("organization", "octo-demo")

@@ -15,8 +15,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from copilot_dev.simulator import SimulatorServer
 from copilot_warehouse.config import Scope
-from copilot_warehouse.simulator import SimulatorServer
 
 TOKEN = "sim-token"
 HEADERS = {
@@ -370,7 +370,7 @@ def test_legacy_metrics_pages_through_link_headers(make_simulator) -> None:
 def test_requests_are_recorded_without_query_strings_and_logs_hold_no_secrets(
     simulator: SimulatorServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="copilot_warehouse.simulator")
+    caplog.set_level(logging.DEBUG, logger="copilot_dev.simulator")
     links = api(simulator, report_path(ORG, "users-1-day"), day=DAY).json()["download_links"]
     download_all(links)
     api(simulator, "/orgs/octo-demo/copilot/billing/seats", per_page=10, page=2)

@@ -24,10 +24,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from copilot_warehouse import client as client_module
-from copilot_warehouse import config, ingest, schedule, warehouse
-from copilot_warehouse.client import CopilotApiError, CopilotClient, LegacyApiRetiredError
+from copilot_warehouse import config, warehouse
 from copilot_warehouse.config import ENTERPRISE, ORGANIZATION, Scope
+from copilot_warehouse.extract import client as client_module
+from copilot_warehouse.extract.client import CopilotApiError, CopilotClient, LegacyApiRetiredError
+from copilot_warehouse.pipeline import ingest, schedule
 
 pytestmark = pytest.mark.integration
 
@@ -259,7 +260,7 @@ def test_a_legacy_404_is_reported_as_retired_and_never_retried(make_simulator, l
 
 
 def test_a_live_legacy_answer_lands_and_imports_like_an_archive(make_simulator, paths):
-    from copilot_warehouse import legacy
+    from copilot_warehouse.extract import legacy
 
     server = make_simulator(legacy_start=date(2026, 3, 1), legacy_end=date(2026, 4, 1))
     landing_root, db = paths
@@ -285,7 +286,7 @@ def test_a_live_legacy_answer_lands_and_imports_like_an_archive(make_simulator, 
 
 
 def test_a_live_legacy_fetch_after_the_closure_is_a_retired_receipt(simulator, client, paths):
-    from copilot_warehouse import legacy
+    from copilot_warehouse.extract import legacy
 
     receipt = legacy.fetch_legacy(client, ORG, date(2026, 4, 3), date(2026, 4, 20), paths[0])
     assert (receipt["status"], receipt["http_status"]) == ("retired", 404)
@@ -346,7 +347,7 @@ def test_a_missing_field_is_not_an_error_and_its_key_stops_being_seen(simulator,
     ],
 )
 def test_the_api_version_header_comes_from_the_connection(simulator, monkeypatch, extra, sent):
-    from copilot_warehouse.hooks.github_copilot import GitHubCopilotHook
+    from copilot_airflow.hooks import GitHubCopilotHook
 
     conn = {"conn_type": "http", "host": simulator.url, "password": TOKEN, "extra": extra}
     monkeypatch.setenv("AIRFLOW_CONN_GITHUB_COPILOT", json.dumps(conn))
@@ -375,7 +376,7 @@ def test_an_api_version_github_does_not_know_is_a_clear_400(simulator):
     ],
 )
 def test_data_residency_hosts_become_their_api_host(monkeypatch, host, base_url):
-    from copilot_warehouse.hooks.github_copilot import GitHubCopilotHook
+    from copilot_airflow.hooks import GitHubCopilotHook
 
     conn = {"conn_type": "http", "host": host, "password": TOKEN}
     monkeypatch.setenv("AIRFLOW_CONN_GITHUB_COPILOT", json.dumps(conn))

@@ -18,10 +18,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from copilot_warehouse import config, ingest, landing, schedule
-from copilot_warehouse.client import CopilotClient, ghe_base_url
+from copilot_dev.simulator import SimulatorServer
+from copilot_warehouse import config
 from copilot_warehouse.config import ConfigError, Scope
-from copilot_warehouse.simulator import SimulatorServer
+from copilot_warehouse.extract.client import CopilotClient, ghe_base_url
+from copilot_warehouse.land import zone
+from copilot_warehouse.pipeline import ingest, schedule
 
 BAD_SLUGS = [
     pytest.param("../etc", id="path traversal"),
@@ -162,8 +164,8 @@ def test_client_refuses_bad_reports_and_days_before_any_request(simulator, repor
 )
 def test_landing_refuses_report_names_that_leave_the_partition(tmp_path, report):
     root = tmp_path / "landing"
-    with pytest.raises(landing.LandingError, match="invalid report name"):
-        landing.write_partition(root, Scope("organization", "octo-demo"), report, "2026-11-18", 200, {})
+    with pytest.raises(zone.LandingError, match="invalid report name"):
+        zone.write_partition(root, Scope("organization", "octo-demo"), report, "2026-11-18", 200, {})
     assert _files_outside(tmp_path, root) == []
 
 
@@ -173,27 +175,27 @@ def test_landing_refuses_report_names_that_leave_the_partition(tmp_path, report)
         pytest.param("../../escape.ndjson", id="traversal"),
         pytest.param("sub/part.ndjson", id="subfolder"),
         pytest.param(".part.ndjson", id="dot file"),
-        pytest.param(landing.MANIFEST, id="the manifest itself"),
+        pytest.param(zone.MANIFEST, id="the manifest itself"),
     ],
 )
 def test_landing_refuses_file_names_that_leave_the_partition(tmp_path, name):
     root = tmp_path / "landing"
-    with pytest.raises(landing.LandingError):
-        landing.write_partition(
+    with pytest.raises(zone.LandingError):
+        zone.write_partition(
             root, Scope("organization", "octo-demo"), "users-1-day", "2026-11-18", 200, {name: b"{}\n"}
         )
     assert _files_outside(tmp_path, root) == []
-    assert landing.list_partitions(root) == []
+    assert zone.list_partitions(root) == []
 
 
 def test_landing_ignores_folders_that_are_not_valid_scopes(tmp_path, caplog):
     root = tmp_path / "landing"
     good = Scope("organization", "octo-demo")
-    landing.write_partition(root, good, "users-1-day", "2026-11-18", 204)
+    zone.write_partition(root, good, "users-1-day", "2026-11-18", 204)
     stray = root / "organization" / "bad_name" / "users-1-day" / "2026-11-18"
     stray.mkdir(parents=True)
-    (stray / landing.MANIFEST).write_text("{}")
-    refs = landing.list_partitions(root)
+    (stray / zone.MANIFEST).write_text("{}")
+    refs = zone.list_partitions(root)
     assert [(r.scope, r.report, r.day) for r in refs] == [(good, "users-1-day", date(2026, 11, 18))]
     assert "ignoring an unexpected folder" in caplog.text
 
@@ -309,7 +311,7 @@ def test_a_run_without_any_date_is_refused():
 
 
 def test_missing_connection_is_explained_in_one_sentence_with_the_fix(monkeypatch):
-    from copilot_warehouse.hooks.github_copilot import GitHubCopilotHook
+    from copilot_airflow.hooks import GitHubCopilotHook
 
     monkeypatch.delenv("AIRFLOW_CONN_GITHUB_COPILOT", raising=False)
     with pytest.raises(ConfigError) as info:
@@ -322,7 +324,7 @@ def test_missing_connection_is_explained_in_one_sentence_with_the_fix(monkeypatc
 
 
 def test_a_connection_without_token_is_explained_in_one_sentence(monkeypatch):
-    from copilot_warehouse.hooks.github_copilot import GitHubCopilotHook
+    from copilot_airflow.hooks import GitHubCopilotHook
 
     monkeypatch.setenv(
         "AIRFLOW_CONN_GITHUB_COPILOT", json.dumps({"conn_type": "http", "host": "https://api.github.com"})
@@ -418,7 +420,7 @@ def _receipt(**changes: object) -> dict:
 def test_load_refuses_receipts_naming_invalid_partitions(tmp_path, changes, error, words):
     """Receipts travel through XCom; the loader checks them again before it reads any file."""
     root = tmp_path / "landing"
-    landing.write_partition(
+    zone.write_partition(
         root, Scope("organization", "octo-demo"), "users-1-day", "2026-11-18", 200, {"part-0001.ndjson": b""}
     )
     with pytest.raises(error, match=re.escape(words)):
@@ -456,12 +458,12 @@ def test_malformed_prices_are_refused_in_one_line(monkeypatch, value):
 @pytest.mark.parametrize("command", [["run"], ["backfill", "--start-day", "2026-10-01"]])
 def test_run_and_backfill_stop_on_a_malformed_price_before_any_work(monkeypatch, tmp_path, capsys, command):
     """One ``error:`` line and exit 1 (make then exits 2); nothing is created or started."""
-    from copilot_warehouse import demo
+    from copilot_dev import run as make_run
 
     warehouse = tmp_path / "data" / "warehouse.duckdb"
     monkeypatch.setenv(config.ENV_WAREHOUSE, str(warehouse))
     monkeypatch.setenv(config.ENV_PRICE_PER_AI_CREDIT, "abc")
-    assert demo.cli(command[0], command[1:]) == 1
+    assert make_run.cli(command[0], command[1:]) == 1
     out = capsys.readouterr()
     assert out.err.strip() == (
         "error: COPILOT_PRICE_PER_AI_CREDIT_USD must be a number from 0 to 1000000, got 'abc'"
@@ -472,7 +474,7 @@ def test_run_and_backfill_stop_on_a_malformed_price_before_any_work(monkeypatch,
 
 def test_the_transform_dag_dbt_build_fails_with_the_price_message(monkeypatch, tmp_path):
     """dbt_runner.build (the DAG's dbt task) returns a failed result whose summary is the reason."""
-    from copilot_warehouse import dbt_runner
+    from copilot_warehouse.transform import dbt_runner
 
     monkeypatch.setenv(config.ENV_PRICE_PER_AI_CREDIT, "abc")
     result = dbt_runner.build(tmp_path / "warehouse.duckdb", target_path=tmp_path / "target")

@@ -9,16 +9,22 @@ import importlib
 import sys
 
 COMMANDS: dict[str, tuple[str, str]] = {
-    "run": ("copilot_warehouse.demo", "Run the pipeline end to end and print a summary of the marts."),
-    "backfill": ("copilot_warehouse.demo", "Fetch, land and transform a range of days without a scheduler."),
-    "airflow": ("copilot_warehouse.local_airflow", "Start Airflow locally with the simulator configured."),
-    "summary": ("copilot_warehouse.demo", "Print rows per mart and the latest weekly acceptance rate."),
-    "import-legacy": ("copilot_warehouse.legacy", "Load archived legacy /copilot/metrics JSON into raw."),
-    "report": ("copilot_warehouse.report", "Build the static HTML usage report from the marts."),
-    "export": ("copilot_warehouse.export", "Write every mart as Parquet and CSV."),
-    "usage": ("copilot_warehouse.questions", "Totals, weekly trend and members for a scope and date range."),
-    "docs": ("copilot_warehouse.dbt_runner", "Build the dbt docs site."),
-    "lint-sql": ("copilot_warehouse.dbt_runner", "Lint the dbt SQL with sqlfluff."),
+    "run": ("copilot_dev.run", "Run the pipeline end to end and print a summary of the marts."),
+    "backfill": ("copilot_dev.run", "Fetch, land and transform a range of days without a scheduler."),
+    "airflow": ("copilot_dev.local_airflow", "Start Airflow locally with the simulator configured."),
+    "summary": ("copilot_dev.run", "Print rows per mart and the latest weekly acceptance rate."),
+    "import-legacy": (
+        "copilot_warehouse.extract.legacy",
+        "Load archived legacy /copilot/metrics JSON into raw.",
+    ),
+    "report": ("copilot_warehouse.serve.report", "Build the static HTML usage report from the marts."),
+    "export": ("copilot_warehouse.serve.export", "Write every mart as Parquet and CSV."),
+    "usage": (
+        "copilot_warehouse.serve.questions",
+        "Totals, weekly trend and members for a scope and date range.",
+    ),
+    "docs": ("copilot_warehouse.transform.dbt_runner", "Build the dbt docs site."),
+    "lint-sql": ("copilot_warehouse.transform.dbt_runner", "Lint the dbt SQL with sqlfluff."),
 }
 
 

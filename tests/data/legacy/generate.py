@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 
 from copilot_warehouse.config import Scope
-from copilot_warehouse.simulator import Dataset, SimulatorConfig
+from copilot_dev.simulator import Dataset, SimulatorConfig
 
 HERE = Path(__file__).parent
 ORG = "octo-demo"

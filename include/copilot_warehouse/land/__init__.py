@@ -1,0 +1,1 @@
+"""Land: downloaded report parts become immutable, replayable landing-zone files with manifests."""

@@ -1,0 +1,1 @@
+"""Load: landing-zone files into the ``raw`` tables of DuckDB (one transaction per partition)."""

@@ -1,0 +1,1 @@
+"""Pipeline: which scopes and days to fetch, and the one fetch-and-load path the DAGs and CLI use."""

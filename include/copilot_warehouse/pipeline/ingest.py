@@ -1,0 +1,748 @@
+"""Fetch, land and load: the functions Airflow tasks (and ``make backfill``) call.
+
+Fetching and loading are separate steps with a small JSON receipt between them, so fetch tasks can
+run anywhere in parallel (network only, they never open DuckDB) and one task loads serially (the
+only DuckDB writer of ingest):
+
+- :func:`fetch_scope_days` asks for each (report, day) of a scope, downloads every part into the
+  landing zone and returns one receipt per call; a report whose newest day answers 404 is not
+  offered for that scope (:mod:`availability`) and its other days are not asked for;
+- :func:`fetch_snapshot` lands the seats/billing snapshot of a scope;
+- :func:`load_receipts` opens the warehouse once and loads each landed partition, logging the
+  others (204, failures) in ``raw.ingest_log``; it returns the run summary;
+- :func:`run_range` does both for several scopes and a range of days (backfills, benchmarks).
+
+A receipt is ``{"scope_type", "scope_name", "report", "day", "status", "http_status", "parts",
+"bytes", "message", "retries"}`` with ``status`` one of ``landed``, ``no_report`` (HTTP 204, or an
+empty 200), ``unavailable`` (HTTP 404 on the report call: ``report_unavailable`` says whether the
+whole report is not offered for the scope, or only that day) or ``failed`` (message redacted).
+Receipts never hold a URL or a token.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime
+from typing import Any
+
+from copilot_warehouse import config, redact, warehouse
+from copilot_warehouse.config import Scope
+from copilot_warehouse.extract import availability
+from copilot_warehouse.land import zone
+from copilot_warehouse.load import loader
+
+log = redact.get_logger(__name__)
+
+MAX_LINK_REFRESHES = 2  # fresh links asked for when a signed link expired mid-download
+LANDED, NO_REPORT, FAILED, RETIRED = "landed", "no_report", "failed", "retired"
+UNAVAILABLE = "unavailable"  # the report call answered 404: not offered (for the scope, or that day)
+LEGACY_REPORT = "legacy-metrics"  # receipts of legacy.fetch_legacy
+
+
+class IngestError(RuntimeError):
+    """Every fetch of a run failed, or a landed partition could not be loaded."""
+
+
+def _receipt(
+    scope: Scope,
+    report: str,
+    day: date | None,
+    status: str,
+    http_status: int | None,
+    *,
+    parts: int = 0,
+    nbytes: int = 0,
+    message: str | None = None,
+    retries: int = 0,
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "scope_type": scope.type,
+        "scope_name": scope.name,
+        "report": report,
+        "day": day.isoformat() if day else None,
+        "status": status,
+        "http_status": http_status,
+        "parts": parts,
+        "bytes": nbytes,
+        "message": redact.redact(message) if message else None,
+        "retries": retries,
+        **extra,
+    }
+
+
+def _retries(client: Any) -> int:
+    stats = getattr(client, "stats", None) or {}
+    return int(stats.get("retries", 0)) if isinstance(stats, dict) else 0
+
+
+def _api_error_type() -> type[Exception]:
+    from copilot_warehouse.extract.client import CopilotApiError
+
+    return CopilotApiError
+
+
+def fetch_report(
+    client: Any, scope: Scope, report: str, day: date | None, landing_root: str | os.PathLike[str]
+) -> dict[str, Any]:
+    """Fetch one report for one day (``day=None`` for a ``*-28-day/latest`` report) and land it.
+
+    One report call, then every part is downloaded without the token. When a signed link expires
+    the report's links are requested again (at most ``MAX_LINK_REFRESHES`` times). A 204 lands a
+    manifest with no parts (for 28-day reports, whose day is unknown then, nothing is landed).
+
+    Returns:
+        A receipt. A 404 on the report call becomes an ``unavailable`` receipt (with
+        ``report_unavailable`` true for a ``*-28-day/latest`` report, which has no other day);
+        other API errors a ``failed`` receipt; other errors propagate.
+    """
+    from copilot_warehouse.extract.client import CopilotApiError, LinkExpiredError, NoReport, NotFoundError
+
+    label = f"{scope.label} {report} {day.isoformat() if day else 'latest'}"
+    retries_before = _retries(client)
+    refreshes = 0
+    try:
+        while True:
+            try:
+                links = client.report_answer(scope, report, day)
+            except NotFoundError as exc:
+                log.warning("%s: not offered (HTTP 404)", label)
+                return _receipt(
+                    scope,
+                    report,
+                    day,
+                    UNAVAILABLE,
+                    404,
+                    message=_not_offered_message(report, exc.detail),
+                    retries=_retries(client) - retries_before + refreshes,
+                    report_unavailable=day is None,
+                    checked_day=datetime.now(UTC).date().isoformat(),
+                )
+            if isinstance(links, NoReport):
+                # An empty 200 is landed and logged exactly like a 204: no report yet, not a zero.
+                if day is not None:
+                    zone.write_partition(landing_root, scope, report, day, 204)
+                log.info("%s: %s", label, links.detail)
+                return _receipt(
+                    scope,
+                    report,
+                    day,
+                    NO_REPORT,
+                    204,
+                    message=links.detail,
+                    retries=_retries(client) - retries_before + refreshes,
+                )
+            land_day = day or links.report_end_day or links.day
+            if land_day is None:
+                raise CopilotApiError(200, scope, report, None, "the report answer names no day")
+            extra = {}
+            if links.report_start_day:
+                extra = {
+                    "report_start_day": links.report_start_day.isoformat(),
+                    "report_end_day": links.report_end_day.isoformat() if links.report_end_day else None,
+                }
+            try:
+                nbytes = 0
+                with zone.partition_writer(landing_root, scope, report, land_day) as writer:
+                    for index, url in enumerate(links.links, start=1):
+                        nbytes += client.download(
+                            url, writer.part_path(index), scope=scope, report=report, day=land_day
+                        )
+                    writer.commit(200, link_refreshes=refreshes, **extra)
+            except LinkExpiredError:
+                refreshes += 1
+                if refreshes > MAX_LINK_REFRESHES:
+                    raise
+                log.warning("%s: a download link expired; asking for fresh links (%d)", label, refreshes)
+                continue
+            log.info("%s: landed %d parts, %d bytes", label, len(links.links), nbytes)
+            return _receipt(
+                scope,
+                report,
+                land_day,
+                LANDED,
+                200,
+                parts=len(links.links),
+                nbytes=nbytes,
+                retries=_retries(client) - retries_before + refreshes,
+                **extra,
+            )
+    except CopilotApiError as exc:
+        log.warning("%s: failed: %s", label, redact.exception_text(exc))
+        return _receipt(
+            scope,
+            report,
+            day,
+            FAILED,
+            exc.status,
+            message=str(exc),
+            retries=_retries(client) - retries_before + refreshes,
+        )
+
+
+def _not_offered_message(report: str, detail: str) -> str:
+    """Why a report call answered 404, without the scope-level guesses (the scope was reachable)."""
+    said = detail.split("GitHub said:", 1)[1].strip() if "GitHub said:" in detail else ""
+    return f"GitHub answered HTTP 404 for {report}" + (f" (GitHub said: {said.rstrip('.')})" if said else "")
+
+
+def fetch_scope_days(
+    client: Any,
+    scope: Scope,
+    days: Iterable[date | str],
+    landing_root: str | os.PathLike[str],
+    reports: Iterable[str] | None = None,
+    *,
+    latest_28_day: bool = False,
+    skip_reports: dict[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """Fetch and land every (report, day) of a scope; network and landing zone only.
+
+    Each report's newest day is asked for first: a 404 there means GitHub does not offer the
+    report for this scope (``repos-1-day`` is not on every plan or region), so its other days are
+    not asked for and one ``unavailable`` receipt (``report_unavailable`` true) says so. A 404 on
+    an older day of a report that answered for the newest one concerns that day only.
+
+    Args:
+        client: a ``CopilotClient``.
+        scope: the organization or enterprise.
+        days: report days (dates or ``YYYY-MM-DD``).
+        landing_root: landing zone root (path or fsspec URL).
+        reports: report names; default ``config.DAILY_REPORTS[scope.type]``.
+        latest_28_day: also fetch ``config.LATEST_28_DAY_REPORTS`` (landed under their end day),
+            used by the completeness check.
+        skip_reports: ``{report: reason}`` already found unavailable today
+            (:func:`availability.reports_to_skip`): not asked for at all.
+
+    Returns:
+        One JSON-serialisable receipt per report call, in day then report order, then one
+        ``unavailable`` receipt (no day, ``checked`` false) per skipped report.
+
+    Raises:
+        IngestError: every call failed (the message lists why); partial failures only show in
+            the receipts, so the days that worked are kept.
+    """
+    day_list = sorted({config.parse_day(d) for d in days})
+    report_list = list(reports) if reports is not None else list(config.DAILY_REPORTS[scope.type])
+    skip = dict(skip_reports or {})
+    receipts = list(_iter_scope_fetches(client, scope, day_list, report_list, landing_root, skip))
+    order = {r: i for i, r in enumerate(report_list)}
+    receipts.sort(key=lambda r: (r["day"] or "", order[r["report"]]))
+    if latest_28_day:
+        receipts += fetch_latest_28_day(client, scope, landing_root, skip_reports=skip)
+    receipts += [_skipped_receipt(scope, report, reason) for report, reason in sorted(skip.items())]
+    _raise_if_all_failed(scope, receipts)
+    return receipts
+
+
+def _iter_scope_fetches(
+    client: Any,
+    scope: Scope,
+    day_list: list[date],
+    report_list: list[str],
+    landing_root: str | os.PathLike[str],
+    skip: dict[str, str],
+    stop: threading.Event | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Fetch each report of a scope, newest day first, and yield each receipt as it is landed.
+
+    A 404 on a report's newest day ends that report (``report_unavailable``); ``skip`` reports
+    are not asked for; ``stop`` ends the iteration early.
+    """
+    for report in report_list:
+        if report in skip or not day_list:
+            continue
+        if stop is not None and stop.is_set():
+            return
+        newest = fetch_report(client, scope, report, day_list[-1], landing_root)
+        if newest["status"] == UNAVAILABLE:
+            newest["report_unavailable"] = True
+            log.warning(
+                "%s %s: HTTP 404 on its newest day; its other days are not asked for",
+                scope.label,
+                report,
+            )
+            yield newest
+            continue
+        yield newest
+        for day in day_list[:-1]:
+            if stop is not None and stop.is_set():
+                return
+            yield fetch_report(client, scope, report, day, landing_root)
+
+
+def _skipped_receipt(scope: Scope, report: str, reason: str) -> dict[str, Any]:
+    """The receipt of a report not asked for because it was found unavailable today already."""
+    return _receipt(
+        scope, report, None, UNAVAILABLE, None, message=reason, report_unavailable=True, checked=False
+    )
+
+
+def fetch_latest_28_day(
+    client: Any,
+    scope: Scope,
+    landing_root: str | os.PathLike[str],
+    *,
+    skip_reports: dict[str, str] | None = None,
+) -> list[dict]:
+    """Fetch the ``*-28-day/latest`` reports of a scope (landed under day = report end day).
+
+    Reports in ``skip_reports`` (found unavailable today already) are not asked for.
+    """
+    return [
+        fetch_report(client, scope, report, None, landing_root)
+        for report in config.LATEST_28_DAY_REPORTS[scope.type]
+        if report not in (skip_reports or {})
+    ]
+
+
+def _raise_if_all_failed(scope: Scope, receipts: list[dict]) -> None:
+    # Every call failed or answered 404 (a scope unknown to the token, when no availability
+    # check ran first): nothing of the scope can be loaded.
+    if receipts and all(r["status"] in (FAILED, UNAVAILABLE) for r in receipts):
+        reasons = sorted({r["message"] or "unknown error" for r in receipts})
+        raise IngestError(
+            f"{scope.label}: all {len(receipts)} report calls failed: " + " | ".join(reasons)[:2000]
+        )
+
+
+def fetch_snapshot(
+    client: Any, scope: Scope, landing_root: str | os.PathLike[str], snapshot_day: date | str
+) -> dict[str, Any]:
+    """Land today's seats (and, for organizations, billing) as ``<scope>/billing/<day>/``.
+
+    Files: ``billing.json`` (the ``/copilot/billing`` object), ``seats.ndjson`` (one seat
+    object per line, every page) and ``seats_total.json`` (``{"total_seats", "seat_rows"}``:
+    GitHub's count of billed seats beside the rows the listing held).
+
+    Returns:
+        A receipt with report ``billing`` (``records`` = seats fetched).
+    """
+    CopilotApiError = _api_error_type()  # noqa: N806 - an exception class
+    day = config.parse_day(snapshot_day, "snapshot_day")
+    retries_before = _retries(client)
+    notes = []
+    try:
+        with zone.partition_writer(landing_root, scope, loader.SNAPSHOT_REPORT, day) as writer:
+            if scope.type == config.ORGANIZATION:
+                try:
+                    billing = client.billing(scope)
+                    writer.write_bytes(loader.BILLING_FILE, json.dumps(billing).encode())
+                except CopilotApiError as exc:  # a metrics-only role may not read billing
+                    notes.append(f"billing not fetched: {exc}")
+            seats = 0
+            listing: dict[str, Any] = {}
+            with open(writer.path(loader.SEATS_FILE), "w", encoding="utf-8") as fh:
+                for seat in client.seats(scope, listing):
+                    fh.write(json.dumps(seat, separators=(",", ":")) + "\n")
+                    seats += 1
+            totals = {"total_seats": listing.get("total_seats"), "seat_rows": seats}
+            writer.write_bytes(loader.SEAT_TOTALS_FILE, json.dumps(totals).encode())
+            manifest = writer.commit(200)
+    except CopilotApiError as exc:
+        return _receipt(
+            scope,
+            loader.SNAPSHOT_REPORT,
+            day,
+            FAILED,
+            exc.status,
+            message=" | ".join([str(exc), *notes]),
+            retries=_retries(client) - retries_before,
+        )
+    return _receipt(
+        scope,
+        loader.SNAPSHOT_REPORT,
+        day,
+        LANDED,
+        200,
+        parts=len(manifest["parts"]),
+        nbytes=sum(p["bytes"] for p in manifest["parts"]),
+        message=" | ".join(notes) or None,
+        retries=_retries(client) - retries_before,
+        records=seats,
+    )
+
+
+def fetch_scope_snapshot(
+    client: Any, scope: Scope, snapshot_day: date | str, landing_root: str | os.PathLike[str]
+) -> list[dict[str, Any]]:
+    """:func:`fetch_snapshot` as a list of receipts (what the ingest DAG appends to its receipts)."""
+    return [fetch_snapshot(client, scope, landing_root, snapshot_day)]
+
+
+# --- loading -------------------------------------------------------------------------------------
+def _empty_counts() -> dict[str, int]:
+    return {
+        "days_loaded": 0,
+        "records": 0,
+        "quarantined": 0,
+        "duplicates": 0,
+        "no_report": 0,
+        "failed": 0,
+        "skipped": 0,
+        "unavailable": 0,
+    }
+
+
+def load_receipts(
+    receipts: Iterable[dict[str, Any]],
+    warehouse_path: str | os.PathLike[str] | None,
+    landing_root: str | os.PathLike[str],
+    *,
+    load_id: str | None = None,
+    lock_timeout: float = 300.0,
+) -> dict[str, Any]:
+    """Load every landed partition named by the receipts; log 204s and failures.
+
+    Opens the warehouse once (``warehouse.connect``, waiting at most ``lock_timeout`` seconds
+    for another writer). Each partition is its own transaction: one that fails to load is rolled
+    back, logged as failed, and the others still load.
+
+    Returns:
+        ``{"load_id", "scopes": {"<type>:<name>": {report: {"days_loaded", "records",
+        "quarantined", "duplicates", "no_report", "failed"}}}, "partitions": [...],
+        "totals": {...}, "errors": [...]}``, JSON-serialisable.
+
+    Raises:
+        warehouse.WarehouseLockedError: the warehouse stayed locked.
+        IngestError: a landed partition could not be loaded (after loading all the others).
+    """
+    receipts = list(receipts)
+    summary = _new_summary(load_id)
+    con = warehouse.connect(warehouse_path, lock_timeout=lock_timeout)
+    try:
+        with loader.bulk_load(con):
+            for r in receipts:
+                _load_one(con, r, landing_root, summary)
+    finally:
+        con.close()
+    return _finish(summary)
+
+
+def _new_summary(load_id: str | None) -> dict[str, Any]:
+    return {
+        "load_id": load_id or loader.new_load_id(),
+        "scopes": {},
+        "partitions": [],
+        "errors": [],
+        "unavailable": [],  # one sentence per report not offered for its scope
+        "_answered": [],  # (scope label, report) recorded as available in this load
+    }
+
+
+def _record_answered(con: Any, scope: Scope, report: str, http_status: int | None, summary: dict) -> None:
+    """Record once per load that a report answered for a scope (it may have been unavailable)."""
+    key = [scope.label, report]
+    if key in summary["_answered"]:
+        return
+    summary["_answered"].append(key)
+    availability.record(
+        con,
+        scope,
+        report,
+        available=True,
+        http_status=http_status,
+        reason=None,
+        checked_day=datetime.now(UTC).date(),
+        load_id=summary["load_id"],
+    )
+
+
+def _load_one(con: Any, r: dict[str, Any], landing_root: str | os.PathLike[str], summary: dict) -> None:
+    """Load (or log) one receipt into an open warehouse, counting it in ``summary``."""
+    load_id = summary["load_id"]
+    scope = Scope(r["scope_type"], r["scope_name"])
+    report, day_text, status = r["report"], r.get("day"), r["status"]
+    counts = summary["scopes"].setdefault(scope.label, {}).setdefault(report, _empty_counts())
+    if status in (LANDED, NO_REPORT) and report != LEGACY_REPORT and report != loader.SNAPSHOT_REPORT:
+        _record_answered(con, scope, report, r.get("http_status"), summary)
+    if status == UNAVAILABLE:
+        counts["unavailable"] += 1
+        if r.get("report_unavailable"):
+            if r.get("checked", True):  # a fresh probe (not a report skipped as known today)
+                availability.record(
+                    con,
+                    scope,
+                    report,
+                    available=False,
+                    http_status=r.get("http_status"),
+                    reason=r.get("message"),
+                    checked_day=r.get("checked_day") or datetime.now(UTC).date(),
+                    load_id=load_id,
+                )
+            summary["unavailable"].append(
+                r.get("message")
+                if not r.get("checked", True)
+                else f"{scope.label} {report}: not offered for this {scope.type} (HTTP "
+                f"{r.get('http_status')}); not fetched day by day, asked again once a day. {r.get('message')}"
+            )
+        elif day_text:
+            loader.record_status(
+                con, scope, report, day_text, "skipped", r.get("http_status"), r.get("message"), load_id
+            )
+        return
+    if status == LANDED:
+        try:
+            if report == LEGACY_REPORT:
+                from copilot_warehouse.extract import legacy
+
+                done = legacy.import_landed(con, scope, day_text, landing_root, load_id)
+                result = {"records": done["days"], "status": "loaded"}
+                result |= {k: done[k] for k in ("quarantined", "duplicates")}
+            elif report == loader.SNAPSHOT_REPORT:
+                done = loader.load_snapshot_partition(con, scope, day_text, landing_root, load_id)
+                result = {
+                    "records": done["seats"],
+                    "quarantined": 0,
+                    "duplicates": 0,
+                    "status": "loaded",
+                }
+            else:
+                result = loader.load_partition(
+                    con,
+                    scope,
+                    report,
+                    day_text,
+                    landing_root,
+                    load_id,
+                    retries=int(r.get("retries") or 0),
+                ).as_dict()
+        except loader.LoadError as exc:
+            message = redact.exception_text(exc)
+            summary["errors"].append(message)
+            counts["failed"] += 1
+            loader.record_status(
+                con, scope, report, day_text, "failed", r.get("http_status"), message, load_id
+            )
+            log.error("%s", message)
+            return
+        if result["status"] == "no_report":
+            counts["no_report"] += 1
+            return
+        counts["days_loaded"] += 1
+        for key in ("records", "quarantined", "duplicates"):
+            counts[key] += int(result[key])
+        summary["partitions"].append(
+            {
+                "scope_type": scope.type,
+                "scope_name": scope.name,
+                "report": report,
+                "day": day_text,
+                **{k: result[k] for k in ("records", "quarantined", "duplicates")},
+            }
+        )
+    elif status == RETIRED:
+        counts["skipped"] += 1
+        loader.record_status(
+            con, scope, report, day_text, "skipped", r.get("http_status"), r.get("message"), load_id
+        )
+    elif status in (NO_REPORT, FAILED):
+        counts["no_report" if status == NO_REPORT else "failed"] += 1
+        if day_text:  # a 28-day report answering 204 has no day to log against
+            loader.record_status(
+                con,
+                scope,
+                report,
+                day_text,
+                status,
+                r.get("http_status"),
+                r.get("message"),
+                load_id,
+                retries=int(r.get("retries") or 0),
+            )
+    else:
+        raise IngestError(f"{scope.label} {report} {day_text}: unknown receipt status {status!r}")
+
+
+def _finish(summary: dict[str, Any]) -> dict[str, Any]:
+    """Totals, the summary log lines, and IngestError when a partition could not be loaded."""
+    summary.pop("_answered", None)
+    totals = _empty_counts()
+    for reports in summary["scopes"].values():
+        for counts in reports.values():
+            for key, value in counts.items():
+                totals[key] += value
+    summary["totals"] = totals
+    for line in summary_lines(summary):
+        log.info("%s", line)
+    if summary["errors"]:
+        raise IngestError(
+            f"{len(summary['errors'])} partition(s) could not be loaded (the others were): "
+            + " | ".join(summary["errors"])[:2000]
+        )
+    return summary
+
+
+def summary_lines(summary: dict[str, Any]) -> list[str]:
+    """Human-readable run summary: one line per scope and report."""
+    lines = []
+    for scope_label in sorted(summary["scopes"]):
+        for report, c in sorted(summary["scopes"][scope_label].items()):
+            lines.append(
+                f"{scope_label} {report}: {c['days_loaded']} day(s) loaded, {c['records']} records, "
+                f"{c['quarantined']} quarantined, {c['duplicates']} duplicates, "
+                f"{c['no_report']} without report, {c['failed']} failed"
+                + (f", {c['skipped']} skipped" if c.get("skipped") else "")
+            )
+    lines += summary.get("unavailable") or []
+    return lines
+
+
+def run_range(
+    client: Any,
+    scopes: Iterable[Scope],
+    days: Iterable[date | str],
+    landing_root: str | os.PathLike[str],
+    warehouse_path: str | os.PathLike[str] | None,
+    *,
+    reports: Iterable[str] | None = None,
+    snapshot_day: date | str | None = None,
+    latest_28_day: bool = False,
+    lock_timeout: float = 300.0,
+    skip_reports: dict[Scope, dict[str, str]] | None = None,
+) -> dict[str, Any]:
+    """Fetch every scope's days into the landing zone and load them (one writer), overlapped.
+
+    A fetch thread lands partitions (network only) while this thread loads each one as soon as
+    it is landed, so a backfill takes about as long as the slower of the two, not their sum; the
+    warehouse is therefore held open (its write lock taken) for the whole run.
+    A scope whose every call failed is reported in the summary's ``errors`` and the others go on.
+
+    Args:
+        snapshot_day: also land and load the seats/billing snapshot for this day.
+        latest_28_day: also fetch the ``*-28-day/latest`` reports.
+        lock_timeout: seconds to wait for the warehouse's write lock.
+        skip_reports: per scope, ``{report: reason}`` found unavailable today already.
+
+    Returns:
+        The :func:`load_receipts` summary plus ``receipts`` (count per status), ``fetch_seconds``
+        (wall time of the fetch thread), ``load_seconds`` (time spent loading) and ``seconds``.
+
+    Raises:
+        warehouse.WarehouseLockedError: the warehouse stayed locked (fetching stops too).
+    """
+    started = time.perf_counter()
+    day_list = sorted({config.parse_day(d) for d in days})
+    scope_list = list(scopes)
+    report_list = list(reports) if reports is not None else None
+    landed: queue.Queue = queue.Queue()  # unbounded: the fetch thread never waits for the loader
+    stop = threading.Event()
+    done = object()
+    fetch_errors: list[str] = []
+    fetch_seconds = 0.0
+
+    def fetch_all() -> None:
+        nonlocal fetch_seconds
+        try:
+            for scope in scope_list:
+                scope_receipts = []
+                reports_of_scope = list(report_list or config.DAILY_REPORTS[scope.type])
+                skip = (skip_reports or {}).get(scope, {})
+                for receipt in _iter_scope_fetches(
+                    client, scope, day_list, reports_of_scope, landing_root, skip, stop
+                ):
+                    scope_receipts.append(receipt)
+                    landed.put(receipt)
+                if stop.is_set():
+                    return
+                for report, reason in sorted(skip.items()):
+                    landed.put(_skipped_receipt(scope, report, reason))
+                if latest_28_day:
+                    for receipt in fetch_latest_28_day(client, scope, landing_root, skip_reports=skip):
+                        scope_receipts.append(receipt)
+                        landed.put(receipt)
+                try:
+                    _raise_if_all_failed(scope, scope_receipts)
+                except IngestError as exc:
+                    fetch_errors.append(str(exc))
+                    log.error("%s", exc)
+                if snapshot_day is not None and not stop.is_set():
+                    landed.put(fetch_snapshot(client, scope, landing_root, snapshot_day))
+        except BaseException as exc:  # handed to the loading thread, raised there
+            landed.put(exc)
+        finally:
+            fetch_seconds = time.perf_counter() - started
+            landed.put(done)
+
+    fetcher = threading.Thread(target=fetch_all, name="copilot-fetch", daemon=True)
+    fetcher.start()
+    summary = _new_summary(None)
+    receipts: list[dict] = []
+    failure: BaseException | None = None
+    load_seconds = 0.0
+    try:
+        con = warehouse.connect(warehouse_path, lock_timeout=lock_timeout)
+        try:
+            with loader.bulk_load(con):
+                while (item := landed.get()) is not done:
+                    if isinstance(item, BaseException):
+                        failure = failure or item
+                        continue
+                    receipts.append(item)
+                    t0 = time.perf_counter()
+                    _load_one(con, item, landing_root, summary)
+                    load_seconds += time.perf_counter() - t0
+        finally:
+            con.close()
+    finally:
+        stop.set()
+        fetcher.join()
+    if failure is not None:
+        raise failure
+    by_status: dict[str, int] = {}
+    for r in receipts:
+        by_status[r["status"]] = by_status.get(r["status"], 0) + 1
+    try:
+        summary = _finish(summary)
+    except IngestError as exc:
+        if not fetch_errors:
+            raise
+        # the scopes that could not be fetched at all belong in the same message
+        raise IngestError(f"{exc} | also: " + " | ".join(fetch_errors)[:1000]) from None
+    summary["receipts"] = by_status
+    summary["errors"] = fetch_errors + summary["errors"]
+    summary["fetch_seconds"] = round(fetch_seconds, 3)
+    summary["load_seconds"] = round(load_seconds, 3)
+    summary["seconds"] = round(time.perf_counter() - started, 3)
+    summary["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    return summary
+
+
+def landed_receipts(
+    landing_root: str | os.PathLike[str], scope: Scope | None = None, report: str | None = None
+) -> list[dict[str, Any]]:
+    """Receipts for partitions already in the landing zone (to reload them without fetching)."""
+    out = []
+    for ref in zone.list_partitions(landing_root, scope, report):
+        manifest = zone.read_manifest(landing_root, ref.scope, ref.report, ref.day) or {}
+        status = NO_REPORT if manifest.get("http_status") == 204 else LANDED
+        out.append(
+            _receipt(
+                ref.scope,
+                ref.report,
+                ref.day,
+                status,
+                manifest.get("http_status"),
+                parts=len(manifest.get("parts", [])),
+            )
+        )
+    return out
+
+
+__all__ = [
+    "IngestError",
+    "fetch_latest_28_day",
+    "fetch_report",
+    "fetch_scope_days",
+    "fetch_scope_snapshot",
+    "fetch_snapshot",
+    "landed_receipts",
+    "load_receipts",
+    "run_range",
+    "summary_lines",
+]

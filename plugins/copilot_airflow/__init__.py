@@ -1,0 +1,7 @@
+"""Airflow-facing pieces of the Copilot Usage Warehouse (Airflow puts ``plugins/`` on ``sys.path``).
+
+- ``hooks``   ``GitHubCopilotHook``: Airflow Connection ``github_copilot`` -> a ready client
+- ``notify``  the task-failure alert callbacks of the DAGs
+
+Importing this package does not import Airflow.
+"""
