@@ -32,7 +32,7 @@ system-deps: ## install Chromium from Debian for the browser test (needs root or
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 run: $(STAMP) ## run the whole pipeline end to end (simulator by default) and print a summary
-	$(PY) -m copilot_warehouse run
+	$(PY) -m copilot_dev run
 
 test: $(STAMP) system-deps ## run the whole test suite: lint, unit, integration, dbt, browser
 	$(BIN)/ruff check .
@@ -58,16 +58,16 @@ usage: $(STAMP) ## totals, weekly trend, members: SCOPE=organization:<slug> STAR
 	@$(PY) -m copilot_warehouse usage --scope "$(SCOPE)" --start-day "$(START_DAY)" --end-day "$(END_DAY)"$(if $(TEAM), --team "$(TEAM)")$(if $(FORMAT), --format "$(FORMAT)")$(if $(ANSWER), --answer "$(ANSWER)")
 
 backfill: $(STAMP) ## fetch and land START_DAY..END_DAY without a scheduler, then transform
-	$(PY) -m copilot_warehouse backfill --start-day "$(START_DAY)" --end-day "$(END_DAY)"
+	$(PY) -m copilot_dev backfill --start-day "$(START_DAY)" --end-day "$(END_DAY)"
 
 import-legacy: $(STAMP) ## load archived legacy /copilot/metrics JSON: FILE=<file or folder> ORG=<slug>
 	$(PY) -m copilot_warehouse import-legacy --file "$(FILE)" --org "$(ORG)"
 
 airflow: $(STAMP) ## start Airflow locally (UI on http://127.0.0.1:8080) with the simulator
-	$(PY) -m copilot_warehouse airflow
+	$(PY) -m copilot_dev airflow
 
 simulator: $(STAMP) ## start the GitHub API simulator in the foreground
-	$(PY) -m copilot_dev.simulator
+	$(PY) -m copilot_dev simulator
 
 bench: $(STAMP) ## run the benchmarks (prints figures and how to reproduce them)
 	$(PY) bench/run_all.py

@@ -14,16 +14,16 @@ from copilot_dev import airflow_env
 from copilot_dev import run as make_run
 from copilot_warehouse import config
 from copilot_warehouse import warehouse as wh
-from copilot_warehouse.pipeline import ingest
+from copilot_warehouse.pipeline import backfill, ingest
 
 pytestmark = pytest.mark.integration
 
 START, END = date(2026, 10, 20), date(2026, 11, 18)  # 30 days
 
 
-def _source(server) -> make_run.Source:
+def _source(server) -> backfill.Source:
     cfg = server.config
-    return make_run.Source(
+    return backfill.Source(
         connection=airflow_env.connection_json(server.url, cfg.token),
         orgs=list(cfg.orgs),
         enterprises=list(cfg.enterprises),
@@ -53,7 +53,7 @@ def backfills(tmp_path_factory):
         out = {}
         for name, chunk in (("chunked", 7), ("whole", 30)):
             before = _report_calls(server)
-            totals = make_run.backfill_range(
+            totals = backfill.backfill_range(
                 _source(server),
                 chunk_days=chunk,
                 warehouse=root / name / "warehouse.duckdb",
@@ -91,7 +91,7 @@ _LOADER = textwrap.dedent(
     """
     import logging, sys
     logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(message)s", force=True)
-    from copilot_warehouse.pipeline import ingest
+    from copilot_warehouse.pipeline import backfill, ingest
     root, path = sys.argv[1], sys.argv[2]
     ingest.load_receipts(ingest.landed_receipts(root), path, root)
     print("LOADER DONE", flush=True)

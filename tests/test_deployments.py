@@ -1,6 +1,6 @@
 """Every shape people deploy, through the real DAGs as ``make run`` runs them.
 
-The real simulator on 127.0.0.1, ``airflow dags test`` of both DAGs (``demo.run_pipeline``, the
+The real simulator on 127.0.0.1, ``airflow dags test`` of both DAGs (``copilot_dev.run.run_pipeline``, the
 code path of ``make run``), a real DuckDB file and real ``dbt build``. Shapes: one org; one
 enterprise and no orgs; an org and an enterprise (with a report GitHub does not offer for the
 org); several orgs of which one answers 404, one 403 (policy off) and one 422; no scope at all;
@@ -172,7 +172,7 @@ def test_every_deployment_shape_runs_or_says_why_in_one_line(name, airflow_home,
                 log_dir=log_dir,
             )
         if shape.expect_failure:
-            with pytest.raises(make_run.DemoError) as info:
+            with pytest.raises(make_run.PipelineError) as info:
                 run()
             message = str(info.value)
             if "nothing was loaded" in shape.expect_failure:

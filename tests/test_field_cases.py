@@ -3,7 +3,7 @@
 Each case folder of ``tests/data/field-cases`` (a copy of the shared field cases; ``FIELD_CASES_DIR``
 overrides it) is served by
 :class:`field_case_server.FieldCaseServer` on 127.0.0.1 and run the way ``make backfill`` runs,
-without Airflow: ``demo.backfill_range`` checks availability, fetches, lands, loads, runs
+without Airflow: ``backfill.backfill_range`` checks availability, fetches, lands, loads, runs
 ``dbt build`` and writes the HTML report. The day range is the span of report days present in the
 case folder (``.raw`` days included); the seat snapshot is taken on 2026-11-30. Each case runs
 once, in its own warehouse, and its test asserts the right value of the case README on the marts,
@@ -41,7 +41,7 @@ from copilot_dev import airflow_env
 from copilot_dev import run as make_run
 from copilot_warehouse import config
 from copilot_warehouse import warehouse as wh
-from copilot_warehouse.pipeline import gaps
+from copilot_warehouse.pipeline import backfill, gaps
 from harness.field_case_server import FieldCaseServer, case_days, case_scopes
 
 pytestmark = pytest.mark.integration
@@ -84,7 +84,7 @@ class CaseRun:
 
 
 def run_case(name: str, workdir: Path, dbt_target: Path | None = None) -> CaseRun:
-    """Serve case ``name`` and run ``demo.backfill_range`` through it (each fetch folder in order).
+    """Serve case ``name`` and run ``backfill.backfill_range`` through it (each fetch folder in order).
 
     Args:
         name: the case folder name under :data:`CASES_DIR`.
@@ -92,7 +92,7 @@ def run_case(name: str, workdir: Path, dbt_target: Path | None = None) -> CaseRu
         dbt_target: dbt artifacts folder (default ``workdir/dbt-target``).
 
     Returns:
-        The :class:`CaseRun`; a failing step (``demo.DemoError`` or any other exception) is kept
+        The :class:`CaseRun`; a failing step (``backfill.PipelineError`` or any other exception) is kept
         in ``error``, not raised, so the test still reports what the marts hold.
     """
     folder = CASES_DIR / name
@@ -110,12 +110,12 @@ def run_case(name: str, workdir: Path, dbt_target: Path | None = None) -> CaseRu
     out = io.StringIO()
     with pytest.MonkeyPatch.context() as mp, FieldCaseServer(fetches[0]) as server:
         # backfill_range sets the connection in os.environ; the context restores the caller's.
-        mp.setenv(make_run.ENV_CONN, "{}")
+        mp.setenv(backfill.ENV_CONN, "{}")
         mp.setenv("COPILOT_DBT_TARGET_PATH", str(dbt_target or workdir / "dbt-target"))
         for fetch in fetches:
             server.serve(fetch)
             scopes = case_scopes(fetch)
-            source = make_run.Source(
+            source = backfill.Source(
                 connection=airflow_env.connection_json(server.url, server.token),
                 orgs=scopes["orgs"],
                 enterprises=scopes["enterprises"],
@@ -126,11 +126,11 @@ def run_case(name: str, workdir: Path, dbt_target: Path | None = None) -> CaseRu
             try:
                 with redirect_stdout(out):
                     run.totals.append(
-                        make_run.backfill_range(
+                        backfill.backfill_range(
                             source, warehouse=run.warehouse, landing_root=str(run.landing), today=TODAY
                         )
                     )
-            except make_run.DemoError as exc:
+            except backfill.PipelineError as exc:
                 run.error = f"{fetch.name}: {exc}"
             except Exception as exc:  # noqa: BLE001 - reported by the case's test, with the traceback
                 run.error = f"{fetch.name}: {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=6)}"

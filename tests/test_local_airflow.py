@@ -1,6 +1,6 @@
 """``make airflow``: the local Airflow starts with the simulator, runs a triggered ingest, and stops.
 
-Starts ``python -m copilot_warehouse airflow`` exactly as ``make airflow`` does (in a temporary
+Starts ``python -m copilot_dev airflow`` exactly as ``make airflow`` does (in a temporary
 AIRFLOW_HOME and warehouse), logs in through ``POST /auth/token``, triggers
 ``copilot_usage_ingest`` through the REST API with Params, waits for it and for the Asset-triggered
 ``copilot_usage_transform`` to succeed, then stops everything with SIGINT (Ctrl-C).
@@ -64,7 +64,7 @@ def local(tmp_path_factory):
         [
             sys.executable,
             "-m",
-            "copilot_warehouse",
+            "copilot_dev",
             "airflow",
             "--home",
             str(root / "airflow"),

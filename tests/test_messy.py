@@ -268,7 +268,7 @@ def test_empty_answers_and_late_aggregates_are_no_report_yet(messy):
 
 
 def test_make_run_on_the_messy_simulator(tmp_path):
-    """``python -m copilot_warehouse run`` (what ``make run`` calls) on messy data: exit 0."""
+    """``python -m copilot_dev run`` (what ``make run`` calls) on messy data: exit 0."""
     env = {
         **_clean_base(),
         "COPILOT_SIMULATOR_MESSY": "1",
@@ -279,7 +279,7 @@ def test_make_run_on_the_messy_simulator(tmp_path):
         "COPILOT_TASK_RETRY_DELAY_SECONDS": "1",
     }
     proc = subprocess.run(
-        [sys.executable, "-m", "copilot_warehouse", "run"],
+        [sys.executable, "-m", "copilot_dev", "run"],
         env=env,
         capture_output=True,
         text=True,

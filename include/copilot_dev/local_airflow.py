@@ -89,7 +89,7 @@ def _raise_stop(signum: int, _frame: object) -> None:
 
 def main(argv: list[str]) -> int:
     """Run the local Airflow until Ctrl-C/SIGTERM; returns the exit code."""
-    parser = argparse.ArgumentParser(prog="python -m copilot_warehouse airflow", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m copilot_dev airflow", description=__doc__)
     parser.add_argument("--port", type=int, default=airflow_env.API_PORT, help="API server/UI port (8080)")
     parser.add_argument("--home", default=None, help="AIRFLOW_HOME (default <repo>/.airflow)")
     parser.add_argument("--sim-port", type=int, default=0, help="simulator port (default: a free one)")
@@ -174,7 +174,7 @@ def main(argv: list[str]) -> int:
 
 
 def cli(command: str, argv: list[str]) -> int:
-    """Entry point of ``python -m copilot_warehouse airflow``."""
+    """Entry point of ``python -m copilot_dev airflow``."""
     if command != "airflow":
         print(f"unknown command {command!r}", file=sys.stderr)
         return 2

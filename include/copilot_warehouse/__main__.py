@@ -1,6 +1,7 @@
 """Command line: ``python -m copilot_warehouse <command> [options]`` (what the Makefile calls).
 
 Each command lives in its own module and is imported only when used, so ``--help`` is fast.
+``make run``, ``make airflow`` and ``make simulator`` are development tools: ``python -m copilot_dev``.
 """
 
 from __future__ import annotations
@@ -9,10 +10,14 @@ import importlib
 import sys
 
 COMMANDS: dict[str, tuple[str, str]] = {
-    "run": ("copilot_dev.run", "Run the pipeline end to end and print a summary of the marts."),
-    "backfill": ("copilot_dev.run", "Fetch, land and transform a range of days without a scheduler."),
-    "airflow": ("copilot_dev.local_airflow", "Start Airflow locally with the simulator configured."),
-    "summary": ("copilot_dev.run", "Print rows per mart and the latest weekly acceptance rate."),
+    "backfill": (
+        "copilot_warehouse.pipeline.backfill",
+        "Fetch, land and transform a range of days without a scheduler.",
+    ),
+    "summary": (
+        "copilot_warehouse.serve.summary",
+        "Print rows per mart and the latest weekly acceptance rate.",
+    ),
     "import-legacy": (
         "copilot_warehouse.extract.legacy",
         "Load archived legacy /copilot/metrics JSON into raw.",
