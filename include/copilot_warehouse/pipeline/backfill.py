@@ -1,7 +1,7 @@
 """``make backfill``: fetch, land and load a range of days without a scheduler, then transform.
 
 :func:`backfill_range` does the ingest DAG's work in chunks of days (through
-:func:`~copilot_warehouse.pipeline.ingest.run_chunks`, the fetch-and-load path of the DAG tasks),
+:func:`~copilot_warehouse.pipeline.ingest.fetch_and_load`, built from the DAG tasks' pieces),
 then :func:`transform_warehouse` runs ``dbt build`` and writes the report, as the transform DAG
 does. A long range needs no scheduler; it is safe to interrupt and to re-run (every partition is
 replaced in one transaction).
@@ -144,7 +144,8 @@ def backfill_range(
     Each (scope, report, day) is asked for once. Chunks go newest first, so a report GitHub does
     not offer for a scope is found on its newest day and not asked for in any other chunk (nor
     at all when a run already found it unavailable today). While one chunk loads (the only DuckDB
-    writer), the next chunk downloads in a background thread, so downloads never hold the writer.
+    writer), the next chunk downloads in a background thread, so downloads never hold the writer
+    (:func:`~copilot_warehouse.pipeline.ingest.fetch_and_load`, the path ``run_range`` uses too).
     Every partition is replaced in its own transaction: stopping at any point loses nothing
     already loaded, and running again completes the range.
 
@@ -194,7 +195,8 @@ def backfill_range(
     for line in unavailable:
         _say(f"  {line}")
 
-    def fetch_chunk(chunk: list[date]) -> list[dict]:
+    def fetch_chunk(batch: tuple[int, list[date]], stop) -> list[dict]:
+        index, chunk = batch
         receipts: list[dict] = []
 
         def one(scope: config.Scope) -> list[dict]:
@@ -216,27 +218,25 @@ def backfill_range(
         with ThreadPoolExecutor(max_workers=min(4, max(1, len(scopes)))) as pool:
             for result in pool.map(one, scopes):
                 receipts += result
+        for r in receipts:  # found unavailable on its newest day: not asked for in later chunks
+            if r["status"] == ingest.UNAVAILABLE and r.get("report_unavailable"):
+                scope = config.Scope(r["scope_type"], r["scope_name"])
+                skip[scope][r["report"]] = r.get("message") or "not offered"
+        if index == len(chunks) - 1:  # once, like a DAG run: today's seats/billing, 28-day reports
+            client = client_for(source)
+            for scope in scopes:
+                receipts += ingest.fetch_scope_snapshot(client, scope, today, landing_root)
+                receipts += ingest.fetch_latest_28_day(client, scope, landing_root, skip_reports=skip[scope])
         return receipts
 
     totals = {"partitions": 0, "records": 0, "failed": 0, "no_report": 0}
-    with ThreadPoolExecutor(max_workers=1) as prefetch:
-        pending = prefetch.submit(fetch_chunk, chunks[0]) if chunks else None
+    # ingest.fetch_and_load in batch mode: the next chunk downloads while this one loads
+    loaded = ingest.fetch_and_load(list(enumerate(chunks)), fetch_chunk, warehouse, landing_root)
+    with contextlib.closing(loaded):
         for index, chunk in enumerate(chunks):
-            receipts = pending.result()
-            for r in receipts:  # found unavailable on its newest day: not asked for in later chunks
-                if r["status"] == ingest.UNAVAILABLE and r.get("report_unavailable"):
-                    scope = config.Scope(r["scope_type"], r["scope_name"])
-                    skip[scope][r["report"]] = r.get("message") or "not offered"
-            pending = prefetch.submit(fetch_chunk, chunks[index + 1]) if index + 1 < len(chunks) else None
-            if index == len(chunks) - 1:  # once, like a DAG run: today's seats/billing, 28-day reports
-                client = client_for(source)
-                for scope in scopes:
-                    receipts += ingest.fetch_scope_snapshot(client, scope, today, landing_root)
-                    receipts += ingest.fetch_latest_28_day(
-                        client, scope, landing_root, skip_reports=skip[scope]
-                    )
             try:
-                summary = ingest.load_receipts(receipts, warehouse, landing_root)
+                _, summary, _ = next(loaded)
+                summary = ingest.finish_summary(summary)
             except ingest.IngestError as exc:
                 raise PipelineError(f"chunk {chunk[0]}..{chunk[-1]}: {exc}") from None
             t = summary["totals"]

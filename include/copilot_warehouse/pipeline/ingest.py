@@ -10,7 +10,8 @@ only DuckDB writer of ingest):
 - :func:`fetch_snapshot` lands the seats/billing snapshot of a scope;
 - :func:`load_receipts` opens the warehouse once and loads each landed partition, logging the
   others (204, failures) in ``raw.ingest_log``; it returns the run summary;
-- :func:`run_range` does both for several scopes and a range of days (backfills, benchmarks).
+- :func:`fetch_and_load` is the one fetch-and-load path, overlapped: :func:`run_range` (several
+  scopes and a range of days: backfills, benchmarks) and ``make backfill`` (in chunks) use it.
 
 A receipt is ``{"scope_type", "scope_name", "report", "day", "status", "http_status", "parts",
 "bytes", "message", "retries"}`` with ``status`` one of ``landed``, ``no_report`` (HTTP 204, or an
@@ -26,7 +27,7 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -421,7 +422,7 @@ def load_receipts(
                 _load_one(con, r, landing_root, summary)
     finally:
         con.close()
-    return _finish(summary)
+    return finish_summary(summary)
 
 
 def _new_summary(load_id: str | None) -> dict[str, Any]:
@@ -559,7 +560,7 @@ def _load_one(con: Any, r: dict[str, Any], landing_root: str | os.PathLike[str],
         raise IngestError(f"{scope.label} {report} {day_text}: unknown receipt status {status!r}")
 
 
-def _finish(summary: dict[str, Any]) -> dict[str, Any]:
+def finish_summary(summary: dict[str, Any]) -> dict[str, Any]:
     """Totals, the summary log lines, and IngestError when a partition could not be loaded."""
     summary.pop("_answered", None)
     totals = _empty_counts()
@@ -593,6 +594,111 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
     return lines
 
 
+def fetch_and_load(
+    batches: Iterable[Any],
+    fetch_batch: Callable[[Any, threading.Event], Iterable[dict[str, Any]]],
+    warehouse_path: str | os.PathLike[str] | None,
+    landing_root: str | os.PathLike[str],
+    *,
+    stream: bool = False,
+    lock_timeout: float = 300.0,
+    timings: dict[str, float] | None = None,
+) -> Iterator[tuple[Any, dict[str, Any], list[dict[str, Any]]]]:
+    """The one fetch-and-load path of :func:`run_range` and ``make backfill``, overlapped.
+
+    A background thread calls ``fetch_batch(batch, stop)`` for each batch in turn: it fetches and
+    lands (network and landing zone only, e.g. with :func:`fetch_scope_days` or
+    :func:`_iter_scope_fetches`) and yields receipts, ending early once ``stop`` is set. This thread
+    loads them with :func:`_load_one`, as :func:`load_receipts` does for the DAG's load task (the
+    only DuckDB writer). Two ways to overlap downloads and loading:
+
+    - ``stream=False`` (``make backfill``): a batch is loaded once all of it is landed, with the
+      warehouse opened for that batch only (downloads never hold the writer), while the next batch
+      is fetched (one batch ahead). Yields ``(batch, summary, receipts)`` after each batch.
+    - ``stream=True`` (:func:`run_range`): each receipt is loaded as soon as it is landed, with the
+      warehouse held open (its write lock taken) for the whole run, so a range takes about as long
+      as the slower of fetching and loading. Yields once, ``(None, summary, receipts)``, at the end.
+
+    Summaries are not finished: the caller calls :func:`finish_summary` (after adding its own
+    errors). An exception of the fetch thread is raised here (in stream mode once what was landed
+    is loaded). ``timings`` gets ``fetch_seconds`` (wall time of the fetch thread) and
+    ``load_seconds`` (time spent loading).
+
+    Raises:
+        warehouse.WarehouseLockedError: the warehouse stayed locked (fetching stops too).
+    """
+    started = time.perf_counter()
+    timings = timings if timings is not None else {}
+    timings.update(fetch_seconds=0.0, load_seconds=0.0)
+    landed: queue.Queue = queue.Queue()  # unbounded: in stream mode the fetch thread never waits
+    ahead = threading.Semaphore(1)  # batch mode: the next batch starts once this one is taken
+    stop = threading.Event()
+    done = object()
+
+    def fetch_all() -> None:
+        try:
+            for batch in batches:
+                if not stream:
+                    ahead.acquire()
+                if stop.is_set():
+                    return
+                if stream:
+                    for receipt in fetch_batch(batch, stop):
+                        landed.put(receipt)
+                else:
+                    landed.put((batch, list(fetch_batch(batch, stop))))
+        except BaseException as exc:  # handed to the loading thread, raised there
+            landed.put(exc)
+        finally:
+            timings["fetch_seconds"] = time.perf_counter() - started
+            landed.put(done)
+
+    fetcher = threading.Thread(target=fetch_all, name="copilot-fetch", daemon=True)
+    fetcher.start()
+    try:
+        if stream:
+            summary = _new_summary(None)
+            receipts: list[dict[str, Any]] = []
+            failure: BaseException | None = None
+            con = warehouse.connect(warehouse_path, lock_timeout=lock_timeout)
+            try:
+                with loader.bulk_load(con):
+                    while (item := landed.get()) is not done:
+                        if isinstance(item, BaseException):
+                            failure = failure or item
+                            continue
+                        receipts.append(item)
+                        t0 = time.perf_counter()
+                        _load_one(con, item, landing_root, summary)
+                        timings["load_seconds"] += time.perf_counter() - t0
+            finally:
+                con.close()
+            if failure is not None:
+                raise failure
+            yield None, summary, receipts
+            return
+        while (item := landed.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            batch, receipts = item
+            ahead.release()  # the next batch downloads while this one loads
+            summary = _new_summary(None)
+            t0 = time.perf_counter()
+            con = warehouse.connect(warehouse_path, lock_timeout=lock_timeout)
+            try:
+                with loader.bulk_load(con):
+                    for receipt in receipts:
+                        _load_one(con, receipt, landing_root, summary)
+            finally:
+                con.close()
+            timings["load_seconds"] += time.perf_counter() - t0
+            yield batch, summary, receipts
+    finally:
+        stop.set()
+        ahead.release()  # a fetch thread waiting for its turn sees the stop
+        fetcher.join()
+
+
 def run_range(
     client: Any,
     scopes: Iterable[Scope],
@@ -608,10 +714,11 @@ def run_range(
 ) -> dict[str, Any]:
     """Fetch every scope's days into the landing zone and load them (one writer), overlapped.
 
-    A fetch thread lands partitions (network only) while this thread loads each one as soon as
-    it is landed, so a backfill takes about as long as the slower of the two, not their sum; the
-    warehouse is therefore held open (its write lock taken) for the whole run.
-    A scope whose every call failed is reported in the summary's ``errors`` and the others go on.
+    :func:`fetch_and_load` in stream mode: a fetch thread lands partitions (network only) while
+    this thread loads each one as soon as it is landed, so a backfill takes about as long as the
+    slower of the two, not their sum; the warehouse is therefore held open (its write lock taken)
+    for the whole run. A scope whose every call failed is reported in the summary's ``errors`` and
+    the others go on.
 
     Args:
         snapshot_day: also land and load the seats/billing snapshot for this day.
@@ -628,77 +735,49 @@ def run_range(
     """
     started = time.perf_counter()
     day_list = sorted({config.parse_day(d) for d in days})
-    scope_list = list(scopes)
     report_list = list(reports) if reports is not None else None
-    landed: queue.Queue = queue.Queue()  # unbounded: the fetch thread never waits for the loader
-    stop = threading.Event()
-    done = object()
     fetch_errors: list[str] = []
-    fetch_seconds = 0.0
 
-    def fetch_all() -> None:
-        nonlocal fetch_seconds
+    def fetch_scope(scope: Scope, stop: threading.Event) -> Iterator[dict[str, Any]]:
+        scope_receipts = []
+        reports_of_scope = list(report_list or config.DAILY_REPORTS[scope.type])
+        skip = (skip_reports or {}).get(scope, {})
+        for receipt in _iter_scope_fetches(
+            client, scope, day_list, reports_of_scope, landing_root, skip, stop
+        ):
+            scope_receipts.append(receipt)
+            yield receipt
+        if stop.is_set():
+            return
+        for report, reason in sorted(skip.items()):
+            yield _skipped_receipt(scope, report, reason)
+        if latest_28_day:
+            for receipt in fetch_latest_28_day(client, scope, landing_root, skip_reports=skip):
+                scope_receipts.append(receipt)
+                yield receipt
         try:
-            for scope in scope_list:
-                scope_receipts = []
-                reports_of_scope = list(report_list or config.DAILY_REPORTS[scope.type])
-                skip = (skip_reports or {}).get(scope, {})
-                for receipt in _iter_scope_fetches(
-                    client, scope, day_list, reports_of_scope, landing_root, skip, stop
-                ):
-                    scope_receipts.append(receipt)
-                    landed.put(receipt)
-                if stop.is_set():
-                    return
-                for report, reason in sorted(skip.items()):
-                    landed.put(_skipped_receipt(scope, report, reason))
-                if latest_28_day:
-                    for receipt in fetch_latest_28_day(client, scope, landing_root, skip_reports=skip):
-                        scope_receipts.append(receipt)
-                        landed.put(receipt)
-                try:
-                    _raise_if_all_failed(scope, scope_receipts)
-                except IngestError as exc:
-                    fetch_errors.append(str(exc))
-                    log.error("%s", exc)
-                if snapshot_day is not None and not stop.is_set():
-                    landed.put(fetch_snapshot(client, scope, landing_root, snapshot_day))
-        except BaseException as exc:  # handed to the loading thread, raised there
-            landed.put(exc)
-        finally:
-            fetch_seconds = time.perf_counter() - started
-            landed.put(done)
+            _raise_if_all_failed(scope, scope_receipts)
+        except IngestError as exc:
+            fetch_errors.append(str(exc))
+            log.error("%s", exc)
+        if snapshot_day is not None and not stop.is_set():
+            yield fetch_snapshot(client, scope, landing_root, snapshot_day)
 
-    fetcher = threading.Thread(target=fetch_all, name="copilot-fetch", daemon=True)
-    fetcher.start()
-    summary = _new_summary(None)
-    receipts: list[dict] = []
-    failure: BaseException | None = None
-    load_seconds = 0.0
-    try:
-        con = warehouse.connect(warehouse_path, lock_timeout=lock_timeout)
-        try:
-            with loader.bulk_load(con):
-                while (item := landed.get()) is not done:
-                    if isinstance(item, BaseException):
-                        failure = failure or item
-                        continue
-                    receipts.append(item)
-                    t0 = time.perf_counter()
-                    _load_one(con, item, landing_root, summary)
-                    load_seconds += time.perf_counter() - t0
-        finally:
-            con.close()
-    finally:
-        stop.set()
-        fetcher.join()
-    if failure is not None:
-        raise failure
+    timings: dict[str, float] = {}
+    [(_, summary, receipts)] = fetch_and_load(  # stream mode: one summary, at the end
+        list(scopes),
+        fetch_scope,
+        warehouse_path,
+        landing_root,
+        stream=True,
+        lock_timeout=lock_timeout,
+        timings=timings,
+    )
     by_status: dict[str, int] = {}
     for r in receipts:
         by_status[r["status"]] = by_status.get(r["status"], 0) + 1
     try:
-        summary = _finish(summary)
+        summary = finish_summary(summary)
     except IngestError as exc:
         if not fetch_errors:
             raise
@@ -706,8 +785,8 @@ def run_range(
         raise IngestError(f"{exc} | also: " + " | ".join(fetch_errors)[:1000]) from None
     summary["receipts"] = by_status
     summary["errors"] = fetch_errors + summary["errors"]
-    summary["fetch_seconds"] = round(fetch_seconds, 3)
-    summary["load_seconds"] = round(load_seconds, 3)
+    summary["fetch_seconds"] = round(timings["fetch_seconds"], 3)
+    summary["load_seconds"] = round(timings["load_seconds"], 3)
     summary["seconds"] = round(time.perf_counter() - started, 3)
     summary["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     return summary
@@ -736,11 +815,13 @@ def landed_receipts(
 
 __all__ = [
     "IngestError",
+    "fetch_and_load",
     "fetch_latest_28_day",
     "fetch_report",
     "fetch_scope_days",
     "fetch_scope_snapshot",
     "fetch_snapshot",
+    "finish_summary",
     "landed_receipts",
     "load_receipts",
     "run_range",
