@@ -12,10 +12,12 @@ A webhook URL is a credential: it is never logged, and failures to post are repo
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
-log = logging.getLogger(__name__)
+from copilot_warehouse import redact
+
+# A redacting logger: outside the copilot_warehouse package, install_log_redaction does not reach it.
+log = redact.get_logger(__name__)
 
 ALERT_CONN_ID = "copilot_alerts_webhook"
 TIMEOUT_SECONDS = 10
