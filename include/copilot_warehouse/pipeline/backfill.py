@@ -117,8 +117,10 @@ def _say(text: str) -> None:
 def client_for(source: Source):
     """A ``CopilotClient`` for the source's Connection, built by the project's Airflow hook.
 
-    The one place the product imports from ``plugins/`` (``copilot_airflow.hooks``): the hook reads
-    the Connection exactly as the DAG tasks do (JSON or URI form, extra settings, token masking).
+    The product imports from ``plugins/`` (``copilot_airflow.hooks``) only here and in
+    :func:`backfill` (whose quiet mode imports it first: Airflow configures logging on import):
+    the hook reads the Connection exactly as the DAG tasks do (JSON or URI form, extra settings,
+    token masking).
     """
     os.environ[ENV_CONN] = source.connection  # the hook reads it; this process only
     from copilot_airflow.hooks import GitHubCopilotHook
