@@ -17,16 +17,7 @@ feature_totals as (
 
 completion_lines as (
 
-    select
-        scope_type,
-        scope_name,
-        day,
-        user_id,
-        cast(sum(loc_suggested_to_add) as bigint) as completion_loc_suggested_to_add,
-        cast(sum(loc_added) as bigint) as completion_loc_added
-    from feature_totals
-    where feature = 'code_completion'
-    group by scope_type, scope_name, day, user_id
+    {{ completion_lines('feature_totals', ['scope_type', 'scope_name', 'day', 'user_id']) }}
 
 ),
 
@@ -77,11 +68,7 @@ final as (
         member_days._loaded_at
     from member_days
     left join completion_lines
-        on
-            member_days.scope_type = completion_lines.scope_type
-            and member_days.scope_name = completion_lines.scope_name
-            and member_days.day = completion_lines.day
-            and member_days.user_id = completion_lines.user_id
+        on {{ keys_match('member_days', 'completion_lines', ['scope_type', 'scope_name', 'day', 'user_id']) }}
 
 )
 

@@ -48,17 +48,9 @@ final as (
         member_days._loaded_at
     from member_days
     left join cli_totals
-        on
-            member_days.scope_type = cli_totals.scope_type
-            and member_days.scope_name = cli_totals.scope_name
-            and member_days.day = cli_totals.day
-            and member_days.user_id = cli_totals.user_id
+        on {{ keys_match('member_days', 'cli_totals', ['scope_type', 'scope_name', 'day', 'user_id']) }}
     left join app_totals
-        on
-            member_days.scope_type = app_totals.scope_type
-            and member_days.scope_name = app_totals.scope_name
-            and member_days.day = app_totals.day
-            and member_days.user_id = app_totals.user_id
+        on {{ keys_match('member_days', 'app_totals', ['scope_type', 'scope_name', 'day', 'user_id']) }}
 
 )
 
