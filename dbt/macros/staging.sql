@@ -149,13 +149,12 @@ final as (
         {%- for output in dimensions %}
         {{ output }},
         {%- endfor %}
-        cast(sum(user_initiated_interactions) as bigint) as user_initiated_interactions,
-        cast(sum(code_generations) as bigint) as code_generations,
-        cast(sum(code_acceptances) as bigint) as code_acceptances,
-        cast(sum(loc_suggested_to_add) as bigint) as loc_suggested_to_add,
-        cast(sum(loc_suggested_to_delete) as bigint) as loc_suggested_to_delete,
-        cast(sum(loc_added) as bigint) as loc_added,
-        cast(sum(loc_deleted) as bigint) as loc_deleted,
+        {%- for counter in [
+            'user_initiated_interactions', 'code_generations', 'code_acceptances', 'loc_suggested_to_add',
+            'loc_suggested_to_delete', 'loc_added', 'loc_deleted',
+        ] %}
+        cast(sum({{ counter }}) as bigint) as {{ counter }},
+        {%- endfor %}
         max(_loaded_at) as _loaded_at
     from typed
     group by
