@@ -17,3 +17,18 @@
     where feature = 'code_completion'
     group by {{ key_columns | join(', ') }}
 {%- endmacro %}
+
+{#- The leading columns of a member-day model read from the users records: scope, day, its ISO
+    week, user id and login.
+
+    Args:
+        member_days: alias of the users records (stg_github_copilot__usage_users).
+-#}
+{% macro member_day_columns(member_days) -%}
+    {{ member_days }}.scope_type,
+    {{ member_days }}.scope_name,
+    {{ member_days }}.day,
+    {{ iso_week_start(member_days ~ '.day') }} as week_start,
+    {{ member_days }}.user_id,
+    {{ member_days }}.user_login
+{%- endmacro %}
