@@ -104,14 +104,7 @@ records as (
 
 entries as (
 
-    select
-        {%- for column in key_columns %}
-        records.{{ column }},
-        {%- endfor %}
-        records._loaded_at,
-        exploded.entry
-    from records,
-        unnest(records.copilot_suggestions_by_comment_type) as exploded (entry)
+    {{ unnest_entries('records', key_columns, 'copilot_suggestions_by_comment_type') }}
 
 ),
 

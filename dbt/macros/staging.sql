@@ -7,6 +7,95 @@
     ) = 1
 {%- endmacro %}
 
+{#- The config of the day-partitioned incremental staging tables (the users and user-teams
+    records and what is exploded from them): a build deletes and re-inserts every scope-day it
+    reads again (incremental_day_filter), and follows column changes. -#}
+{% macro incremental_day_config() -%}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['scope_type', 'scope_name', 'day'],
+        on_schema_change='sync_all_columns',
+    ) }}
+{%- endmacro %}
+
+{#- The rows of a raw github_copilot table, the newest load per key (dedupe_latest).
+
+    Args:
+        table: the source table, e.g. 'copilot_billing'.
+        key_columns: its key columns.
+        incremental: read only the days incremental_day_filter names (an incremental model).
+-#}
+{% macro latest_source_rows(table, key_columns, incremental=false) -%}
+    select * from {{ source('github_copilot', table) }}
+    {%- if incremental %}
+    {{ incremental_day_filter(source('github_copilot', table)) }}
+    {%- endif %}
+    {{ dedupe_latest(key_columns) }}
+{%- endmacro %}
+
+{#- One row per breakdown entry of a typed list column: the key columns, `_loaded_at` and the
+    entry as `entry`.
+
+    Args:
+        records: the relation or CTE alias that holds the list.
+        key_columns: key columns kept beside each entry.
+        array_column: the typed list column.
+-#}
+{% macro unnest_entries(records, key_columns, array_column) -%}
+    select
+        {%- for column in key_columns %}
+        {{ records }}.{{ column }},
+        {%- endfor %}
+        {{ records }}._loaded_at,
+        exploded.entry
+    from {{ records }},
+        unnest({{ records }}.{{ array_column }}) as exploded (entry)
+{%- endmacro %}
+
+{#- The Copilot CLI (totals_by_cli) or desktop app (totals_by_copilot_app) object of a staged
+    record model as columns: one row per key with use of it (records without the object had
+    none). An incremental model reads only the base model's new and re-pulled days.
+
+    Args:
+        base_model: staging model with the key columns, `_loaded_at` and the typed object.
+        key_columns: its key columns (scope, day and, for the users report, user).
+        surface: 'cli' or 'copilot_app'.
+-#}
+{% macro surface_totals(base_model, key_columns, surface) %}
+
+with
+
+records as (
+
+    select * from {{ ref(base_model) }}
+    {{ incremental_day_filter(ref(base_model)) }}
+
+),
+
+final as (
+
+    select
+        {%- for column in key_columns %}
+        records.{{ column }},
+        {%- endfor %}
+        {% if surface == 'cli' -%}
+        {{ cli_total_fields('records') }},
+        {%- elif surface == 'copilot_app' -%}
+        {{ copilot_app_total_fields('records') }},
+        {%- else -%}
+        {{ exceptions.raise_compiler_error("surface_totals: unknown surface " ~ surface) }}
+        {%- endif %}
+        records._loaded_at
+    from records
+    where records.totals_by_{{ surface }} is not null
+
+)
+
+select * from final
+
+{% endmacro %}
+
 {#- Explode one `totals_by_*` array of a staged record model into one row per dimension value.
     Repeated entries for the same value are summed (defensive: GitHub sends one per value).
 
@@ -32,14 +121,7 @@ records as (
 
 entries as (
 
-    select
-        {%- for column in key_columns %}
-        records.{{ column }},
-        {%- endfor %}
-        records._loaded_at,
-        exploded.entry
-    from records,
-        unnest(records.{{ array_key }}) as exploded (entry)
+    {{ unnest_entries('records', key_columns, array_key) }}
 
 ),
 
@@ -67,13 +149,12 @@ final as (
         {%- for output in dimensions %}
         {{ output }},
         {%- endfor %}
-        cast(sum(user_initiated_interactions) as bigint) as user_initiated_interactions,
-        cast(sum(code_generations) as bigint) as code_generations,
-        cast(sum(code_acceptances) as bigint) as code_acceptances,
-        cast(sum(loc_suggested_to_add) as bigint) as loc_suggested_to_add,
-        cast(sum(loc_suggested_to_delete) as bigint) as loc_suggested_to_delete,
-        cast(sum(loc_added) as bigint) as loc_added,
-        cast(sum(loc_deleted) as bigint) as loc_deleted,
+        {%- for counter in [
+            'user_initiated_interactions', 'code_generations', 'code_acceptances', 'loc_suggested_to_add',
+            'loc_suggested_to_delete', 'loc_added', 'loc_deleted',
+        ] %}
+        cast(sum({{ counter }}) as bigint) as {{ counter }},
+        {%- endfor %}
         max(_loaded_at) as _loaded_at
     from typed
     group by

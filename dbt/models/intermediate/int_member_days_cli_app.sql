@@ -26,39 +26,21 @@ app_totals as (
 final as (
 
     select
-        member_days.scope_type,
-        member_days.scope_name,
-        member_days.day,
-        {{ iso_week_start('member_days.day') }} as week_start,
-        member_days.user_id,
-        member_days.user_login,
+        {{ member_day_columns('member_days') }},
         (coalesce(member_days.used_cli, false) or cli_totals.user_id is not null) as used_cli,
         (coalesce(member_days.used_copilot_app, false) or app_totals.user_id is not null) as used_copilot_app,
-        coalesce(cli_totals.cli_sessions, 0) as cli_sessions,
-        coalesce(cli_totals.cli_requests, 0) as cli_requests,
-        coalesce(cli_totals.cli_prompts, 0) as cli_prompts,
-        coalesce(cli_totals.cli_output_tokens, 0) as cli_output_tokens,
-        coalesce(cli_totals.cli_prompt_tokens, 0) as cli_prompt_tokens,
-        coalesce(app_totals.app_sessions, 0) as app_sessions,
-        coalesce(app_totals.app_requests, 0) as app_requests,
-        coalesce(app_totals.app_prompts, 0) as app_prompts,
-        coalesce(app_totals.app_output_tokens, 0) as app_output_tokens,
-        coalesce(app_totals.app_prompt_tokens, 0) as app_prompt_tokens,
+        {%- for totals, prefix in [('cli_totals', 'cli'), ('app_totals', 'app')] %}
+            {%- for counter in ['sessions', 'requests', 'prompts', 'output_tokens', 'prompt_tokens'] %}
+                coalesce({{ totals }}.{{ prefix }}_{{ counter }}, 0) as {{ prefix }}_{{ counter }},
+            {%- endfor %}
+        {%- endfor %}
         member_days.ai_credits_used,
         member_days._loaded_at
     from member_days
     left join cli_totals
-        on
-            member_days.scope_type = cli_totals.scope_type
-            and member_days.scope_name = cli_totals.scope_name
-            and member_days.day = cli_totals.day
-            and member_days.user_id = cli_totals.user_id
+        on {{ keys_match('member_days', 'cli_totals', ['scope_type', 'scope_name', 'day', 'user_id']) }}
     left join app_totals
-        on
-            member_days.scope_type = app_totals.scope_type
-            and member_days.scope_name = app_totals.scope_name
-            and member_days.day = app_totals.day
-            and member_days.user_id = app_totals.user_id
+        on {{ keys_match('member_days', 'app_totals', ['scope_type', 'scope_name', 'day', 'user_id']) }}
 
 )
 

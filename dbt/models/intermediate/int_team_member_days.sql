@@ -48,17 +48,9 @@ final as (
         cli_app.ai_credits_used
     from team_members
     left join activity
-        on
-            team_members.scope_type = activity.scope_type
-            and team_members.scope_name = activity.scope_name
-            and team_members.day = activity.day
-            and team_members.user_id = activity.user_id
+        on {{ keys_match('team_members', 'activity', ['scope_type', 'scope_name', 'day', 'user_id']) }}
     left join cli_app
-        on
-            team_members.scope_type = cli_app.scope_type
-            and team_members.scope_name = cli_app.scope_name
-            and team_members.day = cli_app.day
-            and team_members.user_id = cli_app.user_id
+        on {{ keys_match('team_members', 'cli_app', ['scope_type', 'scope_name', 'day', 'user_id']) }}
 
 )
 

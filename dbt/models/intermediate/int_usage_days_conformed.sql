@@ -26,15 +26,7 @@ legacy_days as (
 
 completion_lines as (
 
-    select
-        scope_type,
-        scope_name,
-        day,
-        cast(sum(loc_suggested_to_add) as bigint) as completion_loc_suggested_to_add,
-        cast(sum(loc_added) as bigint) as completion_loc_added
-    from feature_totals
-    where feature = 'code_completion'
-    group by scope_type, scope_name, day
+    {{ completion_lines('feature_totals', ['scope_type', 'scope_name', 'day']) }}
 
 ),
 
@@ -61,10 +53,7 @@ new_api as (
         usage_days._loaded_at
     from usage_days
     left join completion_lines
-        on
-            usage_days.scope_type = completion_lines.scope_type
-            and usage_days.scope_name = completion_lines.scope_name
-            and usage_days.day = completion_lines.day
+        on {{ keys_match('usage_days', 'completion_lines', ['scope_type', 'scope_name', 'day']) }}
 
 ),
 
@@ -93,10 +82,7 @@ legacy_api as (
         legacy_days._loaded_at
     from legacy_days
     left join usage_days
-        on
-            legacy_days.scope_type = usage_days.scope_type
-            and legacy_days.scope_name = usage_days.scope_name
-            and legacy_days.day = usage_days.day
+        on {{ keys_match('legacy_days', 'usage_days', ['scope_type', 'scope_name', 'day']) }}
     where usage_days.day is null
 
 ),

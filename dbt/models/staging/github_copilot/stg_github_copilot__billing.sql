@@ -1,16 +1,9 @@
 -- /copilot/billing snapshots: one row per scope and snapshot day.
 with
 
-source as (
-
-    select * from {{ source('github_copilot', 'copilot_billing') }}
-
-),
-
 deduped as (
 
-    select * from source
-    {{ dedupe_latest(['scope_type', 'scope_name', 'snapshot_day']) }}
+    {{ latest_source_rows('copilot_billing', ['scope_type', 'scope_name', 'snapshot_day']) }}
 
 ),
 

@@ -99,20 +99,11 @@ final as (
         legacy_days._loaded_at
     from legacy_days
     left join completion_totals
-        on
-            legacy_days.scope_type = completion_totals.scope_type
-            and legacy_days.scope_name = completion_totals.scope_name
-            and legacy_days.day = completion_totals.day
+        on {{ keys_match('legacy_days', 'completion_totals', ['scope_type', 'scope_name', 'day']) }}
     left join ide_chat_totals
-        on
-            legacy_days.scope_type = ide_chat_totals.scope_type
-            and legacy_days.scope_name = ide_chat_totals.scope_name
-            and legacy_days.day = ide_chat_totals.day
+        on {{ keys_match('legacy_days', 'ide_chat_totals', ['scope_type', 'scope_name', 'day']) }}
     left join dotcom_chat_totals
-        on
-            legacy_days.scope_type = dotcom_chat_totals.scope_type
-            and legacy_days.scope_name = dotcom_chat_totals.scope_name
-            and legacy_days.day = dotcom_chat_totals.day
+        on {{ keys_match('legacy_days', 'dotcom_chat_totals', ['scope_type', 'scope_name', 'day']) }}
 
 )
 

@@ -1,16 +1,9 @@
 -- The *-28-day/latest reports as landed: one row per scope, report, report end day and line.
 with
 
-source as (
-
-    select * from {{ source('github_copilot', 'copilot_reports_28_day') }}
-
-),
-
 deduped as (
 
-    select * from source
-    {{ dedupe_latest(['scope_type', 'scope_name', 'report', 'day', 'line_key']) }}
+    {{ latest_source_rows('copilot_reports_28_day', ['scope_type', 'scope_name', 'report', 'day', 'line_key']) }}
 
 ),
 

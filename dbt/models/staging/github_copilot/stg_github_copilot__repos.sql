@@ -4,16 +4,9 @@
 -- record's top level; the record is kept whole beside them.
 with
 
-source as (
-
-    select * from {{ source('github_copilot', 'copilot_repos') }}
-
-),
-
 deduped as (
 
-    select * from source
-    {{ dedupe_latest(['scope_type', 'scope_name', 'day', 'repo_key']) }}
+    {{ latest_source_rows('copilot_repos', ['scope_type', 'scope_name', 'day', 'repo_key']) }}
 
 ),
 

@@ -2,16 +2,9 @@
 -- member counted once) beside the number of seat rows the listing held (newest load wins).
 with
 
-source as (
-
-    select * from {{ source('github_copilot', 'copilot_seat_totals') }}
-
-),
-
 deduped as (
 
-    select * from source
-    {{ dedupe_latest(['scope_type', 'scope_name', 'snapshot_day']) }}
+    {{ latest_source_rows('copilot_seat_totals', ['scope_type', 'scope_name', 'snapshot_day']) }}
 
 ),
 

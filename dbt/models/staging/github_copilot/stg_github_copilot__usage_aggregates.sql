@@ -2,16 +2,9 @@
 -- parsed once (json_transform); the totals_by_* columns are its breakdown arrays, typed.
 with
 
-source as (
-
-    select * from {{ source('github_copilot', 'copilot_usage_aggregate') }}
-
-),
-
 deduped as (
 
-    select * from source
-    {{ dedupe_latest(['scope_type', 'scope_name', 'day']) }}
+    {{ latest_source_rows('copilot_usage_aggregate', ['scope_type', 'scope_name', 'day']) }}
 
 ),
 

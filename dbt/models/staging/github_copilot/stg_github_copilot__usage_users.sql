@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key=['scope_type', 'scope_name', 'day'],
-        on_schema_change='sync_all_columns',
-    )
-}}
+{{ incremental_day_config() }}
 
 -- One row per scope, day and user from the users-1-day reports. An incremental table rather
 -- than a view: each record is parsed once (json_transform), and a daily build parses only the
@@ -13,17 +6,9 @@
 -- record's breakdown arrays, typed; the stg_github_copilot__user_*_totals models explode them.
 with
 
-source as (
-
-    select * from {{ source('github_copilot', 'copilot_usage_users') }}
-    {{ incremental_day_filter(source('github_copilot', 'copilot_usage_users')) }}
-
-),
-
 deduped as (
 
-    select * from source
-    {{ dedupe_latest(['scope_type', 'scope_name', 'day', 'user_id']) }}
+    {{ latest_source_rows('copilot_usage_users', ['scope_type', 'scope_name', 'day', 'user_id'], incremental=true) }}
 
 ),
 

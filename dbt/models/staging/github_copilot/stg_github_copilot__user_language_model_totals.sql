@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key=['scope_type', 'scope_name', 'day'],
-        on_schema_change='sync_all_columns',
-    )
-}}
+{{ incremental_day_config() }}
 
 -- totals_by_language_model of the user records exploded: one row per user-day, language and model.
 {{ explode_breakdown(

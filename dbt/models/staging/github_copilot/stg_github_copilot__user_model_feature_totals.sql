@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key=['scope_type', 'scope_name', 'day'],
-        on_schema_change='sync_all_columns',
-    )
-}}
+{{ incremental_day_config() }}
 
 -- totals_by_model_feature of the user records exploded: one row per user-day, model and feature.
 {{ explode_breakdown(

@@ -1,28 +1,15 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key=['scope_type', 'scope_name', 'day'],
-        on_schema_change='sync_all_columns',
-    )
-}}
+{{ incremental_day_config() }}
 
 -- user-teams-1-day: one row per scope, day, user and team (teams with fewer than 5 seated users
 -- are left out by GitHub). An incremental table like stg_github_copilot__usage_users: a daily
 -- build parses only new and re-pulled days.
 with
 
-source as (
-
-    select * from {{ source('github_copilot', 'copilot_user_teams') }}
-    {{ incremental_day_filter(source('github_copilot', 'copilot_user_teams')) }}
-
-),
-
 deduped as (
 
-    select * from source
-    {{ dedupe_latest(['scope_type', 'scope_name', 'day', 'user_id', 'team_id']) }}
+    {{ latest_source_rows(
+        'copilot_user_teams', ['scope_type', 'scope_name', 'day', 'user_id', 'team_id'], incremental=true
+    ) }}
 
 ),
 
