@@ -1,0 +1,128 @@
+{#- Column lists and roll-ups shared by the marts (daily/weekly and overall/by-dimension pairs).
+    Documented with their arguments in marts_metrics.yml. -#}
+
+{#- The three acceptance ratios of the acceptance marts, as [name, numerator, denominator]:
+    by count, all lines added per line suggested (can exceed 1), code completion lines. -#}
+{% macro acceptance_ratios() -%}
+    {{ return([
+        ['acceptance_rate', 'code_acceptances', 'code_generations'],
+        ['loc_added_per_suggested_line', 'loc_added', 'loc_suggested_to_add'],
+        ['completion_loc_acceptance_rate', 'completion_loc_added', 'completion_loc_suggested_to_add'],
+    ]) }}
+{%- endmacro %}
+
+{#- For each ratio: its denominator and numerator (cast to bigint) then the ratio itself, the
+    column order of the acceptance marts. -#}
+{% macro ratio_columns(ratios, relation_alias=none) -%}
+    {%- set prefix = relation_alias ~ '.' if relation_alias else '' -%}
+    {%- for name, numerator, denominator in ratios -%}
+        cast({{ prefix }}{{ denominator }} as bigint) as {{ denominator }},
+        cast({{ prefix }}{{ numerator }} as bigint) as {{ numerator }},
+        {{ prefix }}{{ name }}
+        {%- if not loop.last %},
+        {% endif -%}
+    {%- endfor -%}
+{%- endmacro %}
+
+{#- One `<name>` column per ratio: numerator / denominator of values already summed over the
+    row's grain (null without a denominator). -#}
+{% macro ratios_of_sums(ratios) -%}
+    {%- for name, numerator, denominator in ratios -%}
+        {{ safe_ratio(numerator, denominator) }} as {{ name }}
+        {%- if not loop.last %},
+        {% endif -%}
+    {%- endfor -%}
+{%- endmacro %}
+
+{#- `<name>_change` per ratio: this week's ratio minus the ratio of the ISO week before in the
+    same partition (one row per partition and week); null when that week has no row (never the
+    nearest earlier week) or a partition key is null (as a join on the keys would give). -#}
+{% macro changes_vs_previous_week(ratios, partition_by, week_column='week_start') -%}
+    {%- set previous -%}
+        over (partition by {{ partition_by | join(', ') }} order by {{ week_column }})
+    {%- endset -%}
+    {%- for name, numerator, denominator in ratios -%}
+        case
+            when
+                lag({{ week_column }}) {{ previous }} = {{ week_column }} - 7
+                {%- for key in partition_by %}
+                and {{ key }} is not null
+                {%- endfor %}
+                then {{ name }} - lag({{ name }}) {{ previous }}
+        end as {{ name }}_change
+        {%- if not loop.last %},
+        {% endif -%}
+    {%- endfor -%}
+{%- endmacro %}
+
+{#- The usage counters the per-user and aggregate reports share, in the marts' column order: what
+    a weekly, monthly or lifetime roll-up sums. -#}
+{% macro usage_counters() -%}
+    {{ return([
+        'user_initiated_interactions',
+        'code_generations',
+        'code_acceptances',
+        'loc_suggested_to_add',
+        'loc_added',
+        'completion_loc_suggested_to_add',
+        'completion_loc_added',
+    ]) }}
+{%- endmacro %}
+
+{#- Roll-up of daily counters to a coarser grain (a week, a month, a team): `cast(sum(c) as bigint)
+    as c` for each column; `coalesce(sum(c), 0)` with `zero_when_empty`; the bare sum (DuckDB's
+    HUGEINT) with `cast_as=none`. -#}
+{% macro summed_counters(columns, zero_when_empty=false, cast_as='bigint') -%}
+    {%- for column in columns -%}
+        {%- set total = 'coalesce(sum(' ~ column ~ '), 0)' if zero_when_empty else 'sum(' ~ column ~ ')' -%}
+        {%- if cast_as %}cast({{ total }} as {{ cast_as }}){% else %}{{ total }}{% endif %} as {{ column }}
+        {%- if not loop.last %},
+        {% endif -%}
+    {%- endfor -%}
+{%- endmacro %}
+
+{#- The usage columns of the team usage marts (daily and weekly), over the member-days of the
+    row's grain: distinct active members, summed activity (0 without any) and the acceptance rate
+    as a ratio of sums. -#}
+{% macro team_usage_columns() -%}
+        cast(count(distinct user_id) filter (where is_active) as bigint) as active_members,
+        {{ summed_counters(['user_initiated_interactions', 'code_generations', 'code_acceptances'], zero_when_empty=true) }},
+        {{ ratio_of_sums('code_acceptances', 'code_generations') }} as acceptance_rate,
+        {{ summed_counters(['loc_suggested_to_add', 'loc_added'], zero_when_empty=true) }}
+{%- endmacro %}
+
+{#- The leading columns of the team x ISO week marts read from int_team_member_days (group by
+    scope_type, scope_name, week_start, team_id): the keys, the team's newest slug in the week,
+    days with data and distinct team members over the week. -#}
+{% macro team_week_columns() -%}
+        scope_type,
+        scope_name,
+        week_start,
+        team_id,
+        arg_max(team_slug, day) as team_slug,
+        cast(count(distinct day) as bigint) as days_with_data,
+        cast(count(distinct user_id) as bigint) as team_members
+{%- endmacro %}
+
+{#- The AI credit columns of the AI credits marts at any grain: credits summed exactly, the price
+    per credit and the estimated cost of the sum (cost.sql). -#}
+{% macro ai_credit_cost_columns(column='ai_credits_used') -%}
+        {{ exact_sum(column) }} as {{ column }},
+        {{ price_per_ai_credit_usd() }} as price_per_ai_credit_usd,
+        {{ estimated_cost_usd_of_sum(column) }} as estimated_cost_usd
+{%- endmacro %}
+
+{#- A breakdown by feature rolled up to another breakdown (language, model) of the same day: the
+    counters summed, code completion lines as the lines of the code_completion feature (0 without
+    any); the interactions summed, or null where the breakdown has none (`with_interactions`). -#}
+{% macro feature_breakdown_rollup(with_interactions=true) -%}
+    {%- if with_interactions -%}
+        sum(user_initiated_interactions) as user_initiated_interactions,
+    {%- else -%}
+        null as user_initiated_interactions,
+    {%- endif %}
+        {{ summed_counters(['code_generations', 'code_acceptances', 'loc_suggested_to_add', 'loc_added'], cast_as=none) }},
+        coalesce(sum(loc_suggested_to_add) filter (where feature = 'code_completion'), 0)
+            as completion_loc_suggested_to_add,
+        coalesce(sum(loc_added) filter (where feature = 'code_completion'), 0) as completion_loc_added
+{%- endmacro %}
