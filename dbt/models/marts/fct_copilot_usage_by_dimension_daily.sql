@@ -136,14 +136,7 @@ aggregate_values as (
         day,
         'language' as dimension,
         language as dimension_value,
-        null as user_initiated_interactions,
-        sum(code_generations) as code_generations,
-        sum(code_acceptances) as code_acceptances,
-        sum(loc_suggested_to_add) as loc_suggested_to_add,
-        sum(loc_added) as loc_added,
-        coalesce(sum(loc_suggested_to_add) filter (where feature = 'code_completion'), 0)
-            as completion_loc_suggested_to_add,
-        coalesce(sum(loc_added) filter (where feature = 'code_completion'), 0) as completion_loc_added,
+        {{ feature_breakdown_rollup(with_interactions=false) }},
         max(_loaded_at) as _loaded_at
     from aggregate_language_features
     group by scope_type, scope_name, day, language
@@ -156,14 +149,7 @@ aggregate_values as (
         day,
         'model' as dimension,
         model as dimension_value,
-        sum(user_initiated_interactions) as user_initiated_interactions,
-        sum(code_generations) as code_generations,
-        sum(code_acceptances) as code_acceptances,
-        sum(loc_suggested_to_add) as loc_suggested_to_add,
-        sum(loc_added) as loc_added,
-        coalesce(sum(loc_suggested_to_add) filter (where feature = 'code_completion'), 0)
-            as completion_loc_suggested_to_add,
-        coalesce(sum(loc_added) filter (where feature = 'code_completion'), 0) as completion_loc_added,
+        {{ feature_breakdown_rollup() }},
         max(_loaded_at) as _loaded_at
     from aggregate_model_features
     group by scope_type, scope_name, day, model
