@@ -126,3 +126,53 @@
             as completion_loc_suggested_to_add,
         coalesce(sum(loc_added) filter (where feature = 'code_completion'), 0) as completion_loc_added
 {%- endmacro %}
+
+{#- The leading columns of a scope x day mart: the keys and the day's ISO week. -#}
+{% macro scope_day_columns(relation_alias=none) -%}
+    {%- set prefix = relation_alias ~ '.' if relation_alias else '' -%}
+        {{ prefix }}scope_type,
+        {{ prefix }}scope_name,
+        {{ prefix }}day,
+        {{ iso_week_start(prefix ~ 'day') }} as week_start
+{%- endmacro %}
+
+{#- The inputs of ratios, in the acceptance marts' column order: denominator then numerator of each
+    (as they are, for a union or a select that passes them on). -#}
+{% macro ratio_inputs(ratios) -%}
+    {%- for name, numerator, denominator in ratios -%}
+        {{ denominator }},
+        {{ numerator }}
+        {%- if not loop.last %},
+        {% endif -%}
+    {%- endfor -%}
+{%- endmacro %}
+
+{#- Counters of a left-joined relation, 0 where it has no row: `cast(coalesce(r.c, 0) as bigint) as c`. -#}
+{% macro coalesced_counters(columns, relation_alias) -%}
+    {%- for column in columns -%}
+        cast(coalesce({{ relation_alias }}.{{ column }}, 0) as bigint) as {{ column }}
+        {%- if not loop.last %},
+        {% endif -%}
+    {%- endfor -%}
+{%- endmacro %}
+
+{#- The counters of one Copilot CLI / desktop app object (totals_by_cli, totals_by_copilot_app),
+    in the marts' column order; `prefix` is 'cli' or 'app'. -#}
+{% macro cli_app_counters(prefix) -%}
+    {{ return([
+        prefix ~ '_sessions',
+        prefix ~ '_requests',
+        prefix ~ '_prompts',
+        prefix ~ '_output_tokens',
+        prefix ~ '_prompt_tokens',
+    ]) }}
+{%- endmacro %}
+
+{#- The finding and observed values of a data quality check "larger > smaller" of two counters:
+    `larger=<v> > smaller=<v>` and `smaller=<v>, larger=<v>` (named_value, quality.sql). -#}
+{% macro exceeds_finding(larger, smaller) -%}
+        {{ named_value(larger, larger) }}
+        || ' > ' || {{ named_value(smaller, smaller) }} as finding,
+        {{ named_value(smaller, smaller) }}
+        || ', ' || {{ named_value(larger, larger) }} as observed_values
+{%- endmacro %}

@@ -12,10 +12,7 @@ member_days as (
 final as (
 
     select
-        scope_type,
-        scope_name,
-        day,
-        {{ iso_week_start('day') }} as week_start,
+        {{ scope_day_columns() }},
         cast(count(distinct user_id) as bigint) as members_reported,
         cast(count(distinct user_id) filter (where ai_credits_used is not null) as bigint)
             as members_reporting_credits,

@@ -13,10 +13,7 @@ aggregates as (
 final as (
 
     select
-        scope_type,
-        scope_name,
-        day,
-        {{ iso_week_start('day') }} as week_start,
+        {{ scope_day_columns() }},
         pull_requests_created,
         pull_requests_reviewed,
         pull_requests_merged,

@@ -12,10 +12,7 @@ repos as (
 final as (
 
     select
-        scope_type,
-        scope_name,
-        day,
-        {{ iso_week_start('day') }} as week_start,
+        {{ scope_day_columns() }},
         repo_key,
         repository_id,
         repository_name,

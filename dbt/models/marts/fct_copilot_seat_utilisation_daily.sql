@@ -118,10 +118,7 @@ active_members as (
 final as (
 
     select
-        day_snapshot.scope_type,
-        day_snapshot.scope_name,
-        day_snapshot.day,
-        {{ iso_week_start('day_snapshot.day') }} as week_start,
+        {{ scope_day_columns('day_snapshot') }},
         day_snapshot.snapshot_day,
         cast(coalesce(holder_activity.seats, 0) as bigint) as seats,
         seat_totals.total_seats,

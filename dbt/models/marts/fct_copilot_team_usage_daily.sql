@@ -60,10 +60,7 @@ joined as (
 final as (
 
     select
-        scope_type,
-        scope_name,
-        day,
-        {{ iso_week_start('day') }} as week_start,
+        {{ scope_day_columns() }},
         team_id,
         max(team_slug) as team_slug,
         cast(count(distinct user_id) as bigint) as team_members,

@@ -312,10 +312,7 @@ all_values as (
 final as (
 
     select
-        all_values.scope_type,
-        all_values.scope_name,
-        all_values.day,
-        {{ iso_week_start('all_values.day') }} as week_start,
+        {{ scope_day_columns('all_values') }},
         all_values.dimension,
         all_values.dimension_value,
         cast(all_values.user_initiated_interactions as bigint) as user_initiated_interactions,
