@@ -25,12 +25,7 @@ day_values as (
         week_start,
         'overall' as dimension,
         'all' as dimension_value,
-        code_generations,
-        code_acceptances,
-        loc_suggested_to_add,
-        loc_added,
-        completion_loc_suggested_to_add,
-        completion_loc_added
+        {{ ratio_inputs(acceptance_ratios()) }}
     from usage_days
 
     union all
@@ -41,12 +36,7 @@ day_values as (
         week_start,
         dimension,
         dimension_value,
-        code_generations,
-        code_acceptances,
-        loc_suggested_to_add,
-        loc_added,
-        completion_loc_suggested_to_add,
-        completion_loc_added
+        {{ ratio_inputs(acceptance_ratios()) }}
     from dimension_days
     where dimension in ('language', 'ide', 'feature')
 
