@@ -176,3 +176,37 @@
         {{ named_value(smaller, smaller) }}
         || ', ' || {{ named_value(larger, larger) }} as observed_values
 {%- endmacro %}
+
+{#- Seat holders of each period (a day, an ISO week) from the seats snapshot the period reads
+    (`snapshot_day`): users holding a seat in it, and before the first snapshot (the snapshot is
+    after the period's day) only seats granted on or before that day. Reads a `seats` CTE. -#}
+{% macro seat_holders(periods, period_column, as_of_day, extra_columns=[]) -%}
+    select
+        {{ periods }}.scope_type,
+        {{ periods }}.scope_name,
+        {{ periods }}.{{ period_column }},
+        seats.user_id
+        {%- for column in extra_columns %},
+        {{ column }}
+        {%- endfor %}
+    from {{ periods }}
+    inner join seats
+        on
+            {{ periods }}.scope_type = seats.scope_type
+            and {{ periods }}.scope_name = seats.scope_name
+            and {{ periods }}.snapshot_day = seats.snapshot_day
+    where
+        {{ periods }}.snapshot_day <= {{ periods }}.{{ as_of_day }}
+        or cast(seats.created_at as date) <= {{ periods }}.{{ as_of_day }}
+{%- endmacro %}
+
+{#- The seat columns of the seat utilisation marts (daily and weekly): seats held by users (0
+    without), GitHub's total_seats of the snapshot, active seat holders and inactive seats. Reads
+    `holder_activity` (seats, active_seat_holders) and `seat_totals`. -#}
+{% macro seat_utilisation_columns() -%}
+        cast(coalesce(holder_activity.seats, 0) as bigint) as seats,
+        seat_totals.total_seats,
+        cast(coalesce(holder_activity.active_seat_holders, 0) as bigint) as active_seat_holders,
+        cast(coalesce(holder_activity.seats, 0) - coalesce(holder_activity.active_seat_holders, 0) as bigint)
+            as inactive_seats
+{%- endmacro %}
