@@ -55,6 +55,30 @@
     {%- endfor -%}
 {%- endmacro %}
 
+{#- Ratio of sums, then change vs the previous ISO week: a select of every column of `relation`
+    (one row per partition and week, counters already summed over the week), one `<name>` column
+    per ratio (ratios_of_sums) and one `<name>_change` column per ratio (changes_vs_previous_week). -#}
+{% macro ratios_with_week_change(relation, ratios, partition_by, week_column='week_start') -%}
+    select
+        *,
+        {{ changes_vs_previous_week(ratios, partition_by, week_column) }}
+    from (
+        select
+            *,
+            {{ ratios_of_sums(ratios) }}
+        from {{ relation }}
+    ) as weekly_ratios
+{%- endmacro %}
+
+{#- The `<name>_change` columns of ratios_with_week_change, comma separated. -#}
+{% macro ratio_change_columns(ratios) -%}
+    {%- for name, numerator, denominator in ratios -%}
+        {{ name }}_change
+        {%- if not loop.last %},
+        {% endif -%}
+    {%- endfor -%}
+{%- endmacro %}
+
 {#- The usage counters the per-user and aggregate reports share, in the marts' column order: what
     a weekly, monthly or lifetime roll-up sums. -#}
 {% macro usage_counters() -%}
@@ -209,4 +233,69 @@
         cast(coalesce(holder_activity.active_seat_holders, 0) as bigint) as active_seat_holders,
         cast(coalesce(holder_activity.seats, 0) - coalesce(holder_activity.active_seat_holders, 0) as bigint)
             as inactive_seats
+{%- endmacro %}
+
+{#- The pull-request counters of the aggregate reports, in the marts' column order (shared by the
+    pull-request daily, weekly and repository marts). -#}
+{% macro pull_request_counters() -%}
+    {{ return([
+        'pull_requests_created',
+        'pull_requests_reviewed',
+        'pull_requests_merged',
+        'pull_requests_created_by_copilot',
+        'pull_requests_merged_created_by_copilot',
+        'pull_requests_reviewed_by_copilot',
+        'pull_requests_merged_reviewed_by_copilot',
+    ]) }}
+{%- endmacro %}
+
+{#- Columns passed on as they are, comma separated (a shared column list in a select). -#}
+{% macro column_list(columns) -%}
+    {%- for column in columns -%}
+        {{ column }}
+        {%- if not loop.last %},
+        {% endif -%}
+    {%- endfor -%}
+{%- endmacro %}
+
+{#- A daily median time to merge, null when no pull request of its kind was merged that day (a
+    median over nothing is unknown, never 0); kept when the merged count is unknown. -#}
+{% macro median_if_merged(median_column, merged_column) -%}
+    case when coalesce({{ merged_column }}, 1) > 0 then {{ median_column }} end
+{%- endmacro %}
+
+{#- The code review suggestion counters of the pull-request marts, as the marts name them. -#}
+{% macro suggestion_counters() -%}
+    {{ return(['suggestions', 'applied_suggestions', 'copilot_suggestions', 'copilot_applied_suggestions']) }}
+{%- endmacro %}
+
+{#- Columns renamed from `<prefix><column>` to `<column>`, comma separated. -#}
+{% macro unprefixed_columns(columns, prefix) -%}
+    {%- for column in columns -%}
+        {{ prefix }}{{ column }} as {{ column }}
+        {%- if not loop.last %},
+        {% endif -%}
+    {%- endfor -%}
+{%- endmacro %}
+
+{#- The leading columns of one breakdown in a scope x day x dimension union: the keys, the
+    dimension's name and its value (the breakdown's own column, named like the dimension unless
+    `value_column` says otherwise). -#}
+{% macro breakdown_day_columns(dimension, value_column=none) -%}
+        scope_type,
+        scope_name,
+        day,
+        '{{ dimension }}' as dimension,
+        {{ value_column or dimension }} as dimension_value
+{%- endmacro %}
+
+{#- A scope report's daily active users of the CLI or the desktop app: as reported, else 0 when the
+    day has no totals object for it (no use), else unknown. -#}
+{% macro daily_active_or_zero(count_column, totals_relation) -%}
+        cast(
+            case
+                when {{ count_column }} is not null then {{ count_column }}
+                when {{ totals_relation }}.day is null then 0
+            end as bigint
+        )
 {%- endmacro %}
