@@ -58,10 +58,7 @@ weeks as (
 
 rated as (
 
-    select
-        *,
-        {{ ratios_of_sums(acceptance_ratios()) }}
-    from weeks
+    {{ ratios_with_week_change('weeks', acceptance_ratios(), ['scope_type', 'scope_name']) }}
 
 ),
 
@@ -77,7 +74,7 @@ final as (
         cast(user_initiated_interactions as bigint) as user_initiated_interactions,
         cast(active_users as bigint) as active_users,
         source_api,
-        {{ changes_vs_previous_week(acceptance_ratios(), ['scope_type', 'scope_name']) }}
+        {{ ratio_change_columns(acceptance_ratios()) }}
     from rated
 
 )

@@ -66,10 +66,9 @@ weeks as (
 
 rated as (
 
-    select
-        *,
-        {{ ratios_of_sums(acceptance_ratios()) }}
-    from weeks
+    {{ ratios_with_week_change(
+        'weeks', acceptance_ratios(), ['scope_type', 'scope_name', 'dimension', 'dimension_value']
+    ) }}
 
 ),
 
@@ -82,9 +81,7 @@ final as (
         dimension,
         dimension_value,
         {{ ratio_columns(acceptance_ratios()) }},
-        {{ changes_vs_previous_week(
-            acceptance_ratios(), ['scope_type', 'scope_name', 'dimension', 'dimension_value']
-        ) }}
+        {{ ratio_change_columns(acceptance_ratios()) }}
     from rated
 
 )
