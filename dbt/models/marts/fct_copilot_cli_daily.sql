@@ -48,24 +48,14 @@ final as (
     select
         {{ scope_day_columns('aggregates') }},
         -- without a CLI object and without the count, GitHub saw no CLI use that day
-        cast(
-            case
-                when aggregates.daily_active_cli_users is not null then aggregates.daily_active_cli_users
-                when cli_totals.day is null then 0
-            end as bigint
-        ) as daily_active_cli_users,
+        {{ daily_active_or_zero('aggregates.daily_active_cli_users', 'cli_totals') }} as daily_active_cli_users,
         {{ coalesced_counters(cli_app_counters('cli'), 'cli_totals') }},
         {{ safe_ratio(
             'coalesce(cli_totals.cli_output_tokens, 0) + coalesce(cli_totals.cli_prompt_tokens, 0)',
             'cli_totals.cli_requests'
         ) }} as cli_tokens_per_request,
-        cast(
-            case
-                when aggregates.daily_active_copilot_app_users is not null
-                    then aggregates.daily_active_copilot_app_users
-                when app_totals.day is null then 0
-            end as bigint
-        ) as daily_active_copilot_app_users,
+        {{ daily_active_or_zero('aggregates.daily_active_copilot_app_users', 'app_totals') }}
+            as daily_active_copilot_app_users,
         {{ coalesced_counters(cli_app_counters('app'), 'app_totals') }},
         {{ safe_ratio(
             'coalesce(app_totals.app_output_tokens, 0) + coalesce(app_totals.app_prompt_tokens, 0)',

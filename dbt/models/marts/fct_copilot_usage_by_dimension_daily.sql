@@ -94,11 +94,7 @@ changes as (
 aggregate_values as (
 
     select
-        scope_type,
-        scope_name,
-        day,
-        'ide' as dimension,
-        ide as dimension_value,
+        {{ breakdown_day_columns('ide') }},
         user_initiated_interactions,
         code_generations,
         code_acceptances,
@@ -112,11 +108,7 @@ aggregate_values as (
     union all
 
     select
-        scope_type,
-        scope_name,
-        day,
-        'feature' as dimension,
-        feature as dimension_value,
+        {{ breakdown_day_columns('feature') }},
         user_initiated_interactions,
         code_generations,
         code_acceptances,
@@ -131,11 +123,7 @@ aggregate_values as (
     union all
 
     select
-        scope_type,
-        scope_name,
-        day,
-        'language' as dimension,
-        language as dimension_value,
+        {{ breakdown_day_columns('language') }},
         {{ feature_breakdown_rollup(with_interactions=false) }},
         max(_loaded_at) as _loaded_at
     from aggregate_language_features
@@ -144,11 +132,7 @@ aggregate_values as (
     union all
 
     select
-        scope_type,
-        scope_name,
-        day,
-        'model' as dimension,
-        model as dimension_value,
+        {{ breakdown_day_columns('model') }},
         {{ feature_breakdown_rollup() }},
         max(_loaded_at) as _loaded_at
     from aggregate_model_features
@@ -160,11 +144,7 @@ user_values as (
 
     -- a member counts for a value when they have any activity in it that day
     select
-        scope_type,
-        scope_name,
-        day,
-        'ide' as dimension,
-        ide as dimension_value,
+        {{ breakdown_day_columns('ide') }},
         user_id
     from user_ides
     where {{ has_breakdown_activity() }}
@@ -172,11 +152,7 @@ user_values as (
     union all
 
     select
-        scope_type,
-        scope_name,
-        day,
-        'feature' as dimension,
-        feature as dimension_value,
+        {{ breakdown_day_columns('feature') }},
         user_id
     from user_features
     where {{ has_breakdown_activity() }}
@@ -184,11 +160,7 @@ user_values as (
     union all
 
     select
-        scope_type,
-        scope_name,
-        day,
-        'language' as dimension,
-        language as dimension_value,
+        {{ breakdown_day_columns('language') }},
         user_id
     from user_language_features
     where {{ has_breakdown_activity(with_interactions=false) }}
@@ -196,11 +168,7 @@ user_values as (
     union all
 
     select
-        scope_type,
-        scope_name,
-        day,
-        'model' as dimension,
-        model as dimension_value,
+        {{ breakdown_day_columns('model') }},
         user_id
     from user_model_features
     where {{ has_breakdown_activity() }}
