@@ -25,12 +25,7 @@ day_values as (
         week_start,
         'overall' as dimension,
         'all' as dimension_value,
-        code_generations,
-        code_acceptances,
-        loc_suggested_to_add,
-        loc_added,
-        completion_loc_suggested_to_add,
-        completion_loc_added
+        {{ ratio_inputs(acceptance_ratios()) }}
     from usage_days
 
     union all
@@ -41,12 +36,7 @@ day_values as (
         week_start,
         dimension,
         dimension_value,
-        code_generations,
-        code_acceptances,
-        loc_suggested_to_add,
-        loc_added,
-        completion_loc_suggested_to_add,
-        completion_loc_added
+        {{ ratio_inputs(acceptance_ratios()) }}
     from dimension_days
     where dimension in ('language', 'ide', 'feature')
 
@@ -76,45 +66,23 @@ weeks as (
 
 rated as (
 
-    select
-        *,
-        {{ safe_ratio('code_acceptances', 'code_generations') }} as acceptance_rate,
-        {{ safe_ratio('loc_added', 'loc_suggested_to_add') }} as loc_added_per_suggested_line,
-        {{ safe_ratio('completion_loc_added', 'completion_loc_suggested_to_add') }} as completion_loc_acceptance_rate
-    from weeks
+    {{ ratios_with_week_change(
+        'weeks', acceptance_ratios(), ['scope_type', 'scope_name', 'dimension', 'dimension_value']
+    ) }}
 
 ),
 
 final as (
 
     select
-        this_week.scope_type,
-        this_week.scope_name,
-        this_week.week_start,
-        this_week.dimension,
-        this_week.dimension_value,
-        cast(this_week.code_generations as bigint) as code_generations,
-        cast(this_week.code_acceptances as bigint) as code_acceptances,
-        this_week.acceptance_rate,
-        cast(this_week.loc_suggested_to_add as bigint) as loc_suggested_to_add,
-        cast(this_week.loc_added as bigint) as loc_added,
-        this_week.loc_added_per_suggested_line,
-        cast(this_week.completion_loc_suggested_to_add as bigint) as completion_loc_suggested_to_add,
-        cast(this_week.completion_loc_added as bigint) as completion_loc_added,
-        this_week.completion_loc_acceptance_rate,
-        this_week.acceptance_rate - previous_week.acceptance_rate as acceptance_rate_change,
-        this_week.loc_added_per_suggested_line - previous_week.loc_added_per_suggested_line
-            as loc_added_per_suggested_line_change,
-        this_week.completion_loc_acceptance_rate - previous_week.completion_loc_acceptance_rate
-            as completion_loc_acceptance_rate_change
-    from rated as this_week
-    left join rated as previous_week
-        on
-            this_week.scope_type = previous_week.scope_type
-            and this_week.scope_name = previous_week.scope_name
-            and this_week.dimension = previous_week.dimension
-            and this_week.dimension_value = previous_week.dimension_value
-            and this_week.week_start - 7 = previous_week.week_start
+        scope_type,
+        scope_name,
+        week_start,
+        dimension,
+        dimension_value,
+        {{ ratio_columns(acceptance_ratios()) }},
+        {{ ratio_change_columns(acceptance_ratios()) }}
+    from rated
 
 )
 

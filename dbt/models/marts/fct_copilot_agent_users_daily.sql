@@ -13,10 +13,7 @@ aggregates as (
 final as (
 
     select
-        scope_type,
-        scope_name,
-        day,
-        {{ iso_week_start('day') }} as week_start,
+        {{ scope_day_columns() }},
         daily_active_copilot_code_review_users,
         weekly_active_copilot_code_review_users,
         monthly_active_copilot_code_review_users,

@@ -102,10 +102,7 @@ allocated as (
 final as (
 
     select
-        scope_type,
-        scope_name,
-        day,
-        {{ iso_week_start('day') }} as week_start,
+        {{ scope_day_columns() }},
         model,
         cast(count(distinct user_id) as bigint) as members,
         cast(sum(allocated_credits) as decimal(38, 10)) as allocated_ai_credits,

@@ -12,18 +12,13 @@ member_days as (
 final as (
 
     select
-        scope_type,
-        scope_name,
-        day,
-        {{ iso_week_start('day') }} as week_start,
+        {{ scope_day_columns() }},
         cast(count(distinct user_id) as bigint) as members_reported,
         cast(count(distinct user_id) filter (where ai_credits_used is not null) as bigint)
             as members_reporting_credits,
         cast(count(distinct user_id) filter (where ai_credits_used > 0) as bigint) as members_with_credits,
         -- null when no record of the day carries the field (unknown, not zero)
-        {{ exact_sum('ai_credits_used') }} as ai_credits_used,
-        {{ price_per_ai_credit_usd() }} as price_per_ai_credit_usd,
-        {{ estimated_cost_usd_of_sum('ai_credits_used') }} as estimated_cost_usd
+        {{ ai_credit_cost_columns() }}
     from member_days
     group by scope_type, scope_name, day
 

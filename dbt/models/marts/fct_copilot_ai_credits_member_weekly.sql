@@ -19,9 +19,7 @@ final as (
         {{ mart_login('arg_max(user_login, day)') }} as user_login,
         cast(count(distinct day) as bigint) as days_reported,
         cast(count(distinct day) filter (where ai_credits_used > 0) as bigint) as days_with_credits,
-        {{ exact_sum('ai_credits_used') }} as ai_credits_used,
-        {{ price_per_ai_credit_usd() }} as price_per_ai_credit_usd,
-        {{ estimated_cost_usd_of_sum('ai_credits_used') }} as estimated_cost_usd
+        {{ ai_credit_cost_columns() }}
     from member_days
     group by scope_type, scope_name, week_start, user_id
 

@@ -13,17 +13,9 @@ team_member_days as (
 final as (
 
     select
-        scope_type,
-        scope_name,
-        week_start,
-        team_id,
-        arg_max(team_slug, day) as team_slug,
-        cast(count(distinct day) as bigint) as days_with_data,
-        cast(count(distinct user_id) as bigint) as team_members,
+        {{ team_week_columns() }},
         cast(count(distinct user_id) filter (where ai_credits_used > 0) as bigint) as members_with_credits,
-        {{ exact_sum('ai_credits_used') }} as ai_credits_used,
-        {{ price_per_ai_credit_usd() }} as price_per_ai_credit_usd,
-        {{ estimated_cost_usd_of_sum('ai_credits_used') }} as estimated_cost_usd
+        {{ ai_credit_cost_columns() }}
     from team_member_days
     group by scope_type, scope_name, week_start, team_id
 

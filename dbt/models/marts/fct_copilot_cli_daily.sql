@@ -46,38 +46,17 @@ members_per_day as (
 final as (
 
     select
-        aggregates.scope_type,
-        aggregates.scope_name,
-        aggregates.day,
-        {{ iso_week_start('aggregates.day') }} as week_start,
+        {{ scope_day_columns('aggregates') }},
         -- without a CLI object and without the count, GitHub saw no CLI use that day
-        cast(
-            case
-                when aggregates.daily_active_cli_users is not null then aggregates.daily_active_cli_users
-                when cli_totals.day is null then 0
-            end as bigint
-        ) as daily_active_cli_users,
-        cast(coalesce(cli_totals.cli_sessions, 0) as bigint) as cli_sessions,
-        cast(coalesce(cli_totals.cli_requests, 0) as bigint) as cli_requests,
-        cast(coalesce(cli_totals.cli_prompts, 0) as bigint) as cli_prompts,
-        cast(coalesce(cli_totals.cli_output_tokens, 0) as bigint) as cli_output_tokens,
-        cast(coalesce(cli_totals.cli_prompt_tokens, 0) as bigint) as cli_prompt_tokens,
+        {{ daily_active_or_zero('aggregates.daily_active_cli_users', 'cli_totals') }} as daily_active_cli_users,
+        {{ coalesced_counters(cli_app_counters('cli'), 'cli_totals') }},
         {{ safe_ratio(
             'coalesce(cli_totals.cli_output_tokens, 0) + coalesce(cli_totals.cli_prompt_tokens, 0)',
             'cli_totals.cli_requests'
         ) }} as cli_tokens_per_request,
-        cast(
-            case
-                when aggregates.daily_active_copilot_app_users is not null
-                    then aggregates.daily_active_copilot_app_users
-                when app_totals.day is null then 0
-            end as bigint
-        ) as daily_active_copilot_app_users,
-        cast(coalesce(app_totals.app_sessions, 0) as bigint) as app_sessions,
-        cast(coalesce(app_totals.app_requests, 0) as bigint) as app_requests,
-        cast(coalesce(app_totals.app_prompts, 0) as bigint) as app_prompts,
-        cast(coalesce(app_totals.app_output_tokens, 0) as bigint) as app_output_tokens,
-        cast(coalesce(app_totals.app_prompt_tokens, 0) as bigint) as app_prompt_tokens,
+        {{ daily_active_or_zero('aggregates.daily_active_copilot_app_users', 'app_totals') }}
+            as daily_active_copilot_app_users,
+        {{ coalesced_counters(cli_app_counters('app'), 'app_totals') }},
         {{ safe_ratio(
             'coalesce(app_totals.app_output_tokens, 0) + coalesce(app_totals.app_prompt_tokens, 0)',
             'app_totals.app_requests'

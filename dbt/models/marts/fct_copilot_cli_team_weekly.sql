@@ -13,21 +13,12 @@ team_member_days as (
 final as (
 
     select
-        scope_type,
-        scope_name,
-        week_start,
-        team_id,
-        cast(count(distinct day) as bigint) as days_with_data,
-        cast(count(distinct user_id) as bigint) as team_members,
+        {{ team_week_columns() }},
         cast(count(distinct user_id) filter (where used_cli) as bigint) as cli_users,
-        cast(coalesce(sum(cli_sessions), 0) as bigint) as cli_sessions,
-        cast(coalesce(sum(cli_requests), 0) as bigint) as cli_requests,
-        cast(coalesce(sum(cli_prompts), 0) as bigint) as cli_prompts,
+        {{ summed_counters(['cli_sessions', 'cli_requests', 'cli_prompts'], zero_when_empty=true) }},
         cast(count(distinct user_id) filter (where used_copilot_app) as bigint) as app_users,
-        cast(coalesce(sum(app_sessions), 0) as bigint) as app_sessions,
-        cast(coalesce(sum(app_requests), 0) as bigint) as app_requests,
-        cast(count(distinct user_id) filter (where used_cli or used_copilot_app) as bigint) as cli_or_app_users,
-        arg_max(team_slug, day) as team_slug
+        {{ summed_counters(['app_sessions', 'app_requests'], zero_when_empty=true) }},
+        cast(count(distinct user_id) filter (where used_cli or used_copilot_app) as bigint) as cli_or_app_users
     from team_member_days
     group by scope_type, scope_name, week_start, team_id
 

@@ -23,18 +23,10 @@ weekly_counters as (
         week_start,
         cast(count(distinct day) as bigint) as days_with_data,
         cast(max(daily_active_cli_users) as bigint) as peak_daily_active_cli_users,
-        cast(sum(cli_sessions) as bigint) as cli_sessions,
-        cast(sum(cli_requests) as bigint) as cli_requests,
-        cast(sum(cli_prompts) as bigint) as cli_prompts,
-        cast(sum(cli_output_tokens) as bigint) as cli_output_tokens,
-        cast(sum(cli_prompt_tokens) as bigint) as cli_prompt_tokens,
+        {{ summed_counters(cli_app_counters('cli')) }},
         {{ ratio_of_sums('cli_output_tokens + cli_prompt_tokens', 'cli_requests') }} as cli_tokens_per_request,
         cast(max(daily_active_copilot_app_users) as bigint) as peak_daily_active_copilot_app_users,
-        cast(sum(app_sessions) as bigint) as app_sessions,
-        cast(sum(app_requests) as bigint) as app_requests,
-        cast(sum(app_prompts) as bigint) as app_prompts,
-        cast(sum(app_output_tokens) as bigint) as app_output_tokens,
-        cast(sum(app_prompt_tokens) as bigint) as app_prompt_tokens,
+        {{ summed_counters(cli_app_counters('app')) }},
         {{ ratio_of_sums('app_output_tokens + app_prompt_tokens', 'app_requests') }} as app_tokens_per_request
     from cli_days
     group by scope_type, scope_name, week_start

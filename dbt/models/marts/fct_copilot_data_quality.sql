@@ -169,10 +169,7 @@ acceptances_exceed_generations as (
         source_report,
         subject,
         'code_acceptances > code_generations' as fields,
-        {{ named_value('code_acceptances', 'code_acceptances') }}
-        || ' > ' || {{ named_value('code_generations', 'code_generations') }} as finding,
-        {{ named_value('code_generations', 'code_generations') }}
-        || ', ' || {{ named_value('code_acceptances', 'code_acceptances') }} as observed_values,
+        {{ exceeds_finding('code_acceptances', 'code_generations') }},
         'GitHub reported more accepted than generated suggestions, so the acceptance rate computed from '
         || 'its counters exceeds 1. The counters are kept as reported.' as description
     from acceptance_rows
@@ -223,11 +220,7 @@ completion_lines_exceed_suggested as (
         source_report,
         subject,
         'completion loc_added > loc_suggested_to_add' as fields,
-        {{ named_value('completion_loc_added', 'completion_loc_added') }}
-        || ' > ' || {{ named_value('completion_loc_suggested_to_add', 'completion_loc_suggested_to_add') }}
-            as finding,
-        {{ named_value('completion_loc_suggested_to_add', 'completion_loc_suggested_to_add') }}
-        || ', ' || {{ named_value('completion_loc_added', 'completion_loc_added') }} as observed_values,
+        {{ exceeds_finding('completion_loc_added', 'completion_loc_suggested_to_add') }},
         'GitHub reported more code completion lines added than suggested, so the acceptance rate by lines '
         || '(completion_loc_acceptance_rate) exceeds 1. The counters are kept as reported.' as description
     from completion_line_rows

@@ -13,32 +13,15 @@ aggregates as (
 final as (
 
     select
-        scope_type,
-        scope_name,
-        day,
-        {{ iso_week_start('day') }} as week_start,
-        pull_requests_created,
-        pull_requests_reviewed,
-        pull_requests_merged,
-        pull_requests_created_by_copilot,
-        pull_requests_merged_created_by_copilot,
-        pull_requests_reviewed_by_copilot,
-        pull_requests_merged_reviewed_by_copilot,
+        {{ scope_day_columns() }},
+        {{ column_list(pull_request_counters()) }},
         -- a median over no merged pull request is unknown, never 0
-        case when coalesce(pull_requests_merged, 1) > 0 then median_minutes_to_merge end
-            as median_minutes_to_merge,
-        case
-            when coalesce(pull_requests_merged_created_by_copilot, 1) > 0
-                then median_minutes_to_merge_copilot_authored
-        end as median_minutes_to_merge_copilot_authored,
-        case
-            when coalesce(pull_requests_merged_reviewed_by_copilot, 1) > 0
-                then median_minutes_to_merge_copilot_reviewed
-        end as median_minutes_to_merge_copilot_reviewed,
-        pull_request_suggestions as suggestions,
-        pull_request_applied_suggestions as applied_suggestions,
-        pull_request_copilot_suggestions as copilot_suggestions,
-        pull_request_copilot_applied_suggestions as copilot_applied_suggestions,
+        {{ median_if_merged('median_minutes_to_merge', 'pull_requests_merged') }} as median_minutes_to_merge,
+        {{ median_if_merged('median_minutes_to_merge_copilot_authored', 'pull_requests_merged_created_by_copilot') }}
+            as median_minutes_to_merge_copilot_authored,
+        {{ median_if_merged('median_minutes_to_merge_copilot_reviewed', 'pull_requests_merged_reviewed_by_copilot') }}
+            as median_minutes_to_merge_copilot_reviewed,
+        {{ unprefixed_columns(suggestion_counters(), 'pull_request_') }},
         {{ safe_ratio('pull_request_applied_suggestions', 'pull_request_suggestions') }}
             as applied_suggestion_rate,
         {{ safe_ratio('pull_request_copilot_applied_suggestions', 'pull_request_copilot_suggestions') }}

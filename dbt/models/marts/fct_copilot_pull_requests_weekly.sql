@@ -16,14 +16,7 @@ final as (
         scope_name,
         week_start,
         cast(count(*) as bigint) as days_with_data,
-        cast(sum(pull_requests_created) as bigint) as pull_requests_created,
-        cast(sum(pull_requests_reviewed) as bigint) as pull_requests_reviewed,
-        cast(sum(pull_requests_merged) as bigint) as pull_requests_merged,
-        cast(sum(pull_requests_created_by_copilot) as bigint) as pull_requests_created_by_copilot,
-        cast(sum(pull_requests_merged_created_by_copilot) as bigint) as pull_requests_merged_created_by_copilot,
-        cast(sum(pull_requests_reviewed_by_copilot) as bigint) as pull_requests_reviewed_by_copilot,
-        cast(sum(pull_requests_merged_reviewed_by_copilot) as bigint)
-            as pull_requests_merged_reviewed_by_copilot,
+        {{ summed_counters(pull_request_counters()) }},
         {{ merge_weighted_median('median_minutes_to_merge', 'pull_requests_merged') }}
             as median_minutes_to_merge_approx,
         {{ merge_weighted_median(
@@ -32,10 +25,7 @@ final as (
         {{ merge_weighted_median(
             'median_minutes_to_merge_copilot_reviewed', 'pull_requests_merged_reviewed_by_copilot'
         ) }} as median_minutes_to_merge_copilot_reviewed_approx,
-        cast(sum(suggestions) as bigint) as suggestions,
-        cast(sum(applied_suggestions) as bigint) as applied_suggestions,
-        cast(sum(copilot_suggestions) as bigint) as copilot_suggestions,
-        cast(sum(copilot_applied_suggestions) as bigint) as copilot_applied_suggestions,
+        {{ summed_counters(suggestion_counters()) }},
         {{ ratio_of_sums('applied_suggestions', 'suggestions') }} as applied_suggestion_rate,
         {{ ratio_of_sums('copilot_applied_suggestions', 'copilot_suggestions') }}
             as copilot_applied_suggestion_rate,

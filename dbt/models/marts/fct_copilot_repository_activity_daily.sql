@@ -12,26 +12,13 @@ repos as (
 final as (
 
     select
-        scope_type,
-        scope_name,
-        day,
-        {{ iso_week_start('day') }} as week_start,
+        {{ scope_day_columns() }},
         repo_key,
         repository_id,
         repository_name,
-        pull_requests_created,
-        pull_requests_reviewed,
-        pull_requests_merged,
-        pull_requests_created_by_copilot,
-        pull_requests_merged_created_by_copilot,
-        pull_requests_reviewed_by_copilot,
-        pull_requests_merged_reviewed_by_copilot,
-        case when coalesce(pull_requests_merged, 1) > 0 then median_minutes_to_merge end
-            as median_minutes_to_merge,
-        pull_request_suggestions as suggestions,
-        pull_request_applied_suggestions as applied_suggestions,
-        pull_request_copilot_suggestions as copilot_suggestions,
-        pull_request_copilot_applied_suggestions as copilot_applied_suggestions,
+        {{ column_list(pull_request_counters()) }},
+        {{ median_if_merged('median_minutes_to_merge', 'pull_requests_merged') }} as median_minutes_to_merge,
+        {{ unprefixed_columns(suggestion_counters(), 'pull_request_') }},
         {{ safe_ratio('pull_request_copilot_applied_suggestions', 'pull_request_copilot_suggestions') }}
             as copilot_applied_suggestion_rate,
         _loaded_at as last_loaded_at

@@ -65,21 +65,10 @@ day_snapshot as (
 
 holders as (
 
-    select
-        day_snapshot.scope_type,
-        day_snapshot.scope_name,
-        day_snapshot.day,
-        seats.user_id,
-        day_snapshot.snapshot_day > day_snapshot.day as is_reconstructed
-    from day_snapshot
-    inner join seats
-        on
-            day_snapshot.scope_type = seats.scope_type
-            and day_snapshot.scope_name = seats.scope_name
-            and day_snapshot.snapshot_day = seats.snapshot_day
-    where
-        day_snapshot.snapshot_day <= day_snapshot.day
-        or cast(seats.created_at as date) <= day_snapshot.day
+    {{ seat_holders(
+        'day_snapshot', 'day', 'day',
+        extra_columns=['day_snapshot.snapshot_day > day_snapshot.day as is_reconstructed']
+    ) }}
 
 ),
 
@@ -118,16 +107,9 @@ active_members as (
 final as (
 
     select
-        day_snapshot.scope_type,
-        day_snapshot.scope_name,
-        day_snapshot.day,
-        {{ iso_week_start('day_snapshot.day') }} as week_start,
+        {{ scope_day_columns('day_snapshot') }},
         day_snapshot.snapshot_day,
-        cast(coalesce(holder_activity.seats, 0) as bigint) as seats,
-        seat_totals.total_seats,
-        cast(coalesce(holder_activity.active_seat_holders, 0) as bigint) as active_seat_holders,
-        cast(coalesce(holder_activity.seats, 0) - coalesce(holder_activity.active_seat_holders, 0) as bigint)
-            as inactive_seats,
+        {{ seat_utilisation_columns() }},
         cast(coalesce(active_members.active_members, 0) as bigint) as active_members,
         cast(
             coalesce(active_members.active_members, 0) - coalesce(holder_activity.active_seat_holders, 0) as bigint

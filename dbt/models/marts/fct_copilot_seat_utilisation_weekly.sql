@@ -47,20 +47,7 @@ week_ends as (
 
 holders as (
 
-    select
-        week_ends.scope_type,
-        week_ends.scope_name,
-        week_ends.week_start,
-        seats.user_id
-    from week_ends
-    inner join seats
-        on
-            week_ends.scope_type = seats.scope_type
-            and week_ends.scope_name = seats.scope_name
-            and week_ends.snapshot_day = seats.snapshot_day
-    where
-        week_ends.snapshot_day <= week_ends.last_day
-        or cast(seats.created_at as date) <= week_ends.last_day
+    {{ seat_holders('week_ends', 'week_start', 'last_day') }}
 
 ),
 
@@ -104,11 +91,7 @@ final as (
         cast(week_ends.days_with_data as bigint) as days_with_data,
         week_ends.snapshot_day,
         week_ends.is_reconstructed,
-        cast(coalesce(holder_activity.seats, 0) as bigint) as seats,
-        seat_totals.total_seats,
-        cast(coalesce(holder_activity.active_seat_holders, 0) as bigint) as active_seat_holders,
-        cast(coalesce(holder_activity.seats, 0) - coalesce(holder_activity.active_seat_holders, 0) as bigint)
-            as inactive_seats,
+        {{ seat_utilisation_columns() }},
         {{ safe_ratio('holder_activity.active_seat_holders', 'holder_activity.seats') }} as seat_utilisation_rate
     from week_ends
     left join holder_activity

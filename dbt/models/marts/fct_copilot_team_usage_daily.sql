@@ -60,20 +60,11 @@ joined as (
 final as (
 
     select
-        scope_type,
-        scope_name,
-        day,
-        {{ iso_week_start('day') }} as week_start,
+        {{ scope_day_columns() }},
         team_id,
         max(team_slug) as team_slug,
         cast(count(distinct user_id) as bigint) as team_members,
-        cast(count(distinct user_id) filter (where is_active) as bigint) as active_members,
-        cast(coalesce(sum(user_initiated_interactions), 0) as bigint) as user_initiated_interactions,
-        cast(coalesce(sum(code_generations), 0) as bigint) as code_generations,
-        cast(coalesce(sum(code_acceptances), 0) as bigint) as code_acceptances,
-        {{ ratio_of_sums('code_acceptances', 'code_generations') }} as acceptance_rate,
-        cast(coalesce(sum(loc_suggested_to_add), 0) as bigint) as loc_suggested_to_add,
-        cast(coalesce(sum(loc_added), 0) as bigint) as loc_added,
+        {{ team_usage_columns() }},
         max(_loaded_at) as last_loaded_at
     from joined
     group by scope_type, scope_name, day, team_id

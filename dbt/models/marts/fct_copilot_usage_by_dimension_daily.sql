@@ -94,11 +94,7 @@ changes as (
 aggregate_values as (
 
     select
-        scope_type,
-        scope_name,
-        day,
-        'ide' as dimension,
-        ide as dimension_value,
+        {{ breakdown_day_columns('ide') }},
         user_initiated_interactions,
         code_generations,
         code_acceptances,
@@ -112,11 +108,7 @@ aggregate_values as (
     union all
 
     select
-        scope_type,
-        scope_name,
-        day,
-        'feature' as dimension,
-        feature as dimension_value,
+        {{ breakdown_day_columns('feature') }},
         user_initiated_interactions,
         code_generations,
         code_acceptances,
@@ -131,19 +123,8 @@ aggregate_values as (
     union all
 
     select
-        scope_type,
-        scope_name,
-        day,
-        'language' as dimension,
-        language as dimension_value,
-        null as user_initiated_interactions,
-        sum(code_generations) as code_generations,
-        sum(code_acceptances) as code_acceptances,
-        sum(loc_suggested_to_add) as loc_suggested_to_add,
-        sum(loc_added) as loc_added,
-        coalesce(sum(loc_suggested_to_add) filter (where feature = 'code_completion'), 0)
-            as completion_loc_suggested_to_add,
-        coalesce(sum(loc_added) filter (where feature = 'code_completion'), 0) as completion_loc_added,
+        {{ breakdown_day_columns('language') }},
+        {{ feature_breakdown_rollup(with_interactions=false) }},
         max(_loaded_at) as _loaded_at
     from aggregate_language_features
     group by scope_type, scope_name, day, language
@@ -151,19 +132,8 @@ aggregate_values as (
     union all
 
     select
-        scope_type,
-        scope_name,
-        day,
-        'model' as dimension,
-        model as dimension_value,
-        sum(user_initiated_interactions) as user_initiated_interactions,
-        sum(code_generations) as code_generations,
-        sum(code_acceptances) as code_acceptances,
-        sum(loc_suggested_to_add) as loc_suggested_to_add,
-        sum(loc_added) as loc_added,
-        coalesce(sum(loc_suggested_to_add) filter (where feature = 'code_completion'), 0)
-            as completion_loc_suggested_to_add,
-        coalesce(sum(loc_added) filter (where feature = 'code_completion'), 0) as completion_loc_added,
+        {{ breakdown_day_columns('model') }},
+        {{ feature_breakdown_rollup() }},
         max(_loaded_at) as _loaded_at
     from aggregate_model_features
     group by scope_type, scope_name, day, model
@@ -174,11 +144,7 @@ user_values as (
 
     -- a member counts for a value when they have any activity in it that day
     select
-        scope_type,
-        scope_name,
-        day,
-        'ide' as dimension,
-        ide as dimension_value,
+        {{ breakdown_day_columns('ide') }},
         user_id
     from user_ides
     where {{ has_breakdown_activity() }}
@@ -186,11 +152,7 @@ user_values as (
     union all
 
     select
-        scope_type,
-        scope_name,
-        day,
-        'feature' as dimension,
-        feature as dimension_value,
+        {{ breakdown_day_columns('feature') }},
         user_id
     from user_features
     where {{ has_breakdown_activity() }}
@@ -198,11 +160,7 @@ user_values as (
     union all
 
     select
-        scope_type,
-        scope_name,
-        day,
-        'language' as dimension,
-        language as dimension_value,
+        {{ breakdown_day_columns('language') }},
         user_id
     from user_language_features
     where {{ has_breakdown_activity(with_interactions=false) }}
@@ -210,11 +168,7 @@ user_values as (
     union all
 
     select
-        scope_type,
-        scope_name,
-        day,
-        'model' as dimension,
-        model as dimension_value,
+        {{ breakdown_day_columns('model') }},
         user_id
     from user_model_features
     where {{ has_breakdown_activity() }}
@@ -326,10 +280,7 @@ all_values as (
 final as (
 
     select
-        all_values.scope_type,
-        all_values.scope_name,
-        all_values.day,
-        {{ iso_week_start('all_values.day') }} as week_start,
+        {{ scope_day_columns('all_values') }},
         all_values.dimension,
         all_values.dimension_value,
         cast(all_values.user_initiated_interactions as bigint) as user_initiated_interactions,

@@ -52,10 +52,7 @@ members_per_day as (
 final as (
 
     select
-        recomputed_days.scope_type,
-        recomputed_days.scope_name,
-        recomputed_days.day,
-        {{ iso_week_start('recomputed_days.day') }} as week_start,
+        {{ scope_day_columns('recomputed_days') }},
         recomputed_days.daily_active_users,
         recomputed_days.weekly_active_users,
         recomputed_days.monthly_active_users,
