@@ -27,7 +27,7 @@ from copilot_warehouse.report.data import (
     Rows,
     ScopeKey,
     recent_days_sql,
-    recent_weeks_sql,
+    recent_teams_sql,
 )
 from copilot_warehouse.report.panels import Column, Panel, line_panel
 
@@ -90,18 +90,14 @@ def credit_teams(reader: MartReader, scope: ScopeKey) -> Rows:
     """
     return reader.query(
         AI_CREDITS_TEAM_WEEKLY,
-        recent_weeks_sql(AI_CREDITS_TEAM_WEEKLY)
-        + f"""
-            select team_slug,
-                   min(week_start) as first_week, max(last_week) as last_week,
-                   max(team_members) filter (where week_start = last_week) as team_members,
-                   max(members_with_credits) filter (where week_start = last_week) as members_with_credits,
-                   sum(ai_credits_used) as ai_credits_used,
-                   sum(estimated_cost_usd) as estimated_cost_usd
-            from recent
-            group by team_id, team_slug
-            order by ai_credits_used desc nulls last, team_slug
-            limit {TOP_CREDIT_TEAMS}""",
+        recent_teams_sql(
+            AI_CREDITS_TEAM_WEEKLY,
+            "members_with_credits",
+            """sum(ai_credits_used) as ai_credits_used,
+                   sum(estimated_cost_usd) as estimated_cost_usd""",
+            "ai_credits_used desc nulls last, team_slug",
+            TOP_CREDIT_TEAMS,
+        ),
         scope.params,
         scope=scope,
     )

@@ -65,6 +65,27 @@ def recent_weeks_sql(mart: str) -> str:
     return _recent_sql(mart, "week_start", "last_week")
 
 
+def recent_teams_sql(mart: str, latest: str, sums: str, order_by: str, limit: int) -> str:
+    """A query of one scope's teams (parameters: scope_type, scope_name) over the last
+    :data:`WINDOW_DAYS` days of weeks of a weekly team mart: ``team_slug``,
+    ``first_week``/``last_week``, the latest week's ``team_members`` and ``latest`` (distinct
+    counts, never summed over weeks), then ``sums`` (a select list over the weeks), the first
+    ``limit`` teams by ``order_by``."""
+    return (
+        recent_weeks_sql(mart)
+        + f"""
+            select team_slug,
+                   min(week_start) as first_week, max(last_week) as last_week,
+                   max(team_members) filter (where week_start = last_week) as team_members,
+                   max({latest}) filter (where week_start = last_week) as {latest},
+                   {sums}
+            from recent
+            group by team_id, team_slug
+            order by {order_by}
+            limit {limit}"""
+    )
+
+
 def recent_days_sql(mart: str, where: str = "") -> str:
     """The same head over a daily mart: one scope's rows (parameters: scope_type, scope_name,
     then those of ``where``, extra ``and ...`` conditions) in its last :data:`WINDOW_DAYS` days

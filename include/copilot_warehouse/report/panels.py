@@ -36,7 +36,7 @@ from copilot_warehouse.report.data import (
     Rows,
     ScopeKey,
     recent_days_sql,
-    recent_weeks_sql,
+    recent_teams_sql,
 )
 
 DIMENSION_TITLES = {"language": "language", "ide": "IDE", "model": "model", "feature": "feature"}
@@ -223,21 +223,17 @@ def team_summary(reader: MartReader, scope: ScopeKey) -> Rows:
     """
     return reader.query(
         TEAM_USAGE_WEEKLY,
-        recent_weeks_sql(TEAM_USAGE_WEEKLY)
-        + f"""
-            select team_slug,
-                   min(week_start) as first_week, max(last_week) as last_week,
-                   max(team_members) filter (where week_start = last_week) as team_members,
-                   max(active_members) filter (where week_start = last_week) as active_members,
-                   sum(code_generations) as code_generations,
+        recent_teams_sql(
+            TEAM_USAGE_WEEKLY,
+            "active_members",
+            """sum(code_generations) as code_generations,
                    sum(code_acceptances) as code_acceptances,
                    sum(code_acceptances) / nullif(sum(code_generations), 0) as acceptance_rate,
                    sum(user_initiated_interactions) as user_initiated_interactions,
-                   sum(loc_added) as loc_added
-            from recent
-            group by team_id, team_slug
-            order by active_members desc nulls last, code_acceptances desc nulls last, team_slug
-            limit {TOP_TEAMS}""",
+                   sum(loc_added) as loc_added""",
+            "active_members desc nulls last, code_acceptances desc nulls last, team_slug",
+            TOP_TEAMS,
+        ),
         scope.params,
         scope=scope,
     )
@@ -918,18 +914,9 @@ def overview(reader: MartReader, scopes: list[ScopeKey]) -> Overview:
         "Distinct active users per report day (UTC); an enterprise counts each person once",
         wide=True,
     )
-    daily = reader.query(
-        USAGE_DAILY,
-        f"""select scope_type, scope_name, day, daily_active_users from {SCHEMA}.{USAGE_DAILY}
-            order by scope_type, scope_name, day""",
+    panels.append(
+        _scopes_line_panel(dau, reader, scopes, USAGE_DAILY, "day", "daily_active_users", y_title="Users")
     )
-    if daily:
-        dau.figure = charts.multi_line_chart(
-            _lines(scopes, daily.rows, "day", "daily_active_users"), y_title="Users"
-        )
-    else:
-        dau.note = daily.note
-    panels.append(dau)
 
     rate = Panel(
         "chart-overview-acceptance-weekly",
@@ -938,21 +925,19 @@ def overview(reader: MartReader, scopes: list[ScopeKey]) -> Overview:
         "Accepted ÷ suggested, per ISO week (Monday start)",
         wide=True,
     )
-    weekly = reader.query(
-        ACCEPTANCE_WEEKLY,
-        f"""select scope_type, scope_name, week_start, acceptance_rate from {SCHEMA}.{ACCEPTANCE_WEEKLY}
-            order by scope_type, scope_name, week_start""",
-    )
-    if weekly:
-        rate.figure = charts.multi_line_chart(
-            _lines(scopes, weekly.rows, "week_start", "acceptance_rate"),
+    panels.append(
+        _scopes_line_panel(
+            rate,
+            reader,
+            scopes,
+            ACCEPTANCE_WEEKLY,
+            "week_start",
+            "acceptance_rate",
             y_title="Acceptance rate",
             y_percent=True,
             x_title=charts.WEEK_AXIS,
         )
-    else:
-        rate.note = weekly.note
-    panels.append(rate)
+    )
 
     health = data_health(reader)
     panels.append(
@@ -971,6 +956,22 @@ def overview(reader: MartReader, scopes: list[ScopeKey]) -> Overview:
     )
     panels.append(anomaly_panel(reader))
     return Overview(kpis, panels, scope_rows)
+
+
+def _scopes_line_panel(
+    panel: Panel, reader: MartReader, scopes: list[ScopeKey], mart: str, x: str, y: str, **chart: Any
+) -> Panel:
+    """``panel`` with one line per scope of ``mart``'s column ``y`` over ``x``, or the note."""
+    result = reader.query(
+        mart,
+        f"""select scope_type, scope_name, {x}, {y} from {SCHEMA}.{mart}
+            order by scope_type, scope_name, {x}""",
+    )
+    if result:
+        panel.figure = charts.multi_line_chart(_lines(scopes, result.rows, x, y), **chart)
+    else:
+        panel.note = result.note
+    return panel
 
 
 def _lines(
