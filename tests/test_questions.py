@@ -61,32 +61,32 @@ def built(tmp_path_factory):
     return path
 
 
-@pytest.fixture(scope="module")
-def member_days(built) -> pd.DataFrame:
+def _days(built, sql: str) -> pd.DataFrame:
+    """The rows of ``sql`` on the built warehouse (read-only), ``day`` as dates."""
     con = duckdb.connect(str(built), read_only=True)
     try:
-        df = con.execute(
-            f"select scope_type, scope_name, day, user_id, user_login, is_active, {', '.join(COUNTERS)} "
-            "from marts.fct_copilot_member_daily"
-        ).df()
+        df = con.execute(sql).df()
     finally:
         con.close()
     df["day"] = df["day"].dt.date
     return df
+
+
+@pytest.fixture(scope="module")
+def member_days(built) -> pd.DataFrame:
+    return _days(
+        built,
+        f"select scope_type, scope_name, day, user_id, user_login, is_active, {', '.join(COUNTERS)} "
+        "from marts.fct_copilot_member_daily",
+    )
 
 
 @pytest.fixture(scope="module")
 def team_days(built) -> pd.DataFrame:
-    con = duckdb.connect(str(built), read_only=True)
-    try:
-        df = con.execute(
-            "select scope_type, scope_name, day, team_slug, user_id "
-            "from marts.fct_copilot_team_membership_daily"
-        ).df()
-    finally:
-        con.close()
-    df["day"] = df["day"].dt.date
-    return df
+    return _days(
+        built,
+        "select scope_type, scope_name, day, team_slug, user_id from marts.fct_copilot_team_membership_daily",
+    )
 
 
 def scope_rows(member_days: pd.DataFrame, scope_type: str, scope_name: str, start: date, end: date):

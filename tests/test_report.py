@@ -43,6 +43,15 @@ def _build(tmp_path: Path, omit: tuple[str, ...] = ()):
     return wh, parse_report(html)
 
 
+def _fetch(warehouse: Path, sql: str) -> list[tuple]:
+    """The rows of ``sql`` on the warehouse, opened read-only."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
 def _trace_points(spec: dict) -> list[tuple[str, list, list]]:
     """(name, categories, values) per trace: x/y for lines, y/x for horizontal bars."""
     out = []
@@ -158,25 +167,18 @@ def test_language_breakdown_keeps_the_top_ten_of_twelve(page):
 )
 def test_tables_list_the_mart_rows(page, warehouse, table_id, sql):
     _, parsed = page
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        expected = [r[0] for r in con.execute(sql).fetchall()]
-    finally:
-        con.close()
+    expected = [r[0] for r in _fetch(warehouse, sql)]
     assert expected
     assert [row[0] for row in parsed.tables[table_id]] == expected
 
 
 def test_top_members_table_formats_rates_and_counts(page, warehouse):
     _, parsed = page
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        login, gens, accs = con.execute(
-            "select user_login, code_generations, code_acceptances from marts.fct_copilot_member_summary "
-            "where scope_name = 'octo-demo' order by code_acceptances desc, active_days desc limit 1"
-        ).fetchall()[0]
-    finally:
-        con.close()
+    login, gens, accs = _fetch(
+        warehouse,
+        "select user_login, code_generations, code_acceptances from marts.fct_copilot_member_summary "
+        "where scope_name = 'octo-demo' order by code_acceptances desc, active_days desc limit 1",
+    )[0]
     first = parsed.tables[f"table-{ORG}-top-members"][0]
     assert first[0] == login
     assert first[3:6] == [f"{gens:,}", f"{accs:,}", f"{accs / gens * 100:.1f}%"]
@@ -184,14 +186,11 @@ def test_top_members_table_formats_rates_and_counts(page, warehouse):
 
 def test_data_health_panel_shows_latest_day_gaps_and_quarantine(page, warehouse):
     _, parsed = page
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        latest, missing, quarantined = con.execute(
-            "select latest_report_day, days_missing, quarantined_records from marts.fct_copilot_data_health "
-            "where scope_name = 'octo-enterprise'"
-        ).fetchall()[0]
-    finally:
-        con.close()
+    latest, missing, quarantined = _fetch(
+        warehouse,
+        "select latest_report_day, days_missing, quarantined_records from marts.fct_copilot_data_health "
+        "where scope_name = 'octo-enterprise'",
+    )[0]
     rows = parsed.tables["table-enterprise-octo-enterprise-data-health"]
     # ... no report, failed, quarantined, unavailable reports (none), source anomalies
     assert rows == [[latest.isoformat(), str(missing), *rows[0][2:4], str(quarantined), "—", "0"]]
@@ -210,14 +209,11 @@ def test_data_health_panel_names_the_reports_github_does_not_offer(page):
 
 def test_anomaly_panels_list_the_data_quality_rows_of_the_scope_and_of_all(page, warehouse):
     _, parsed = page
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        expected = con.execute(
-            "select scope_name, day, check_name, observed_values from marts.fct_copilot_data_quality "
-            "order by day desc, check_name"
-        ).fetchall()
-    finally:
-        con.close()
+    expected = _fetch(
+        warehouse,
+        "select scope_name, day, check_name, observed_values from marts.fct_copilot_data_quality "
+        "order by day desc, check_name",
+    )
     assert len(expected) == 2
     scope_rows = parsed.tables[f"table-{ORG}-anomalies"]
     assert [(r[0], r[1], r[4]) for r in scope_rows] == [(d.isoformat(), c, v) for _, d, c, v in expected]
@@ -233,14 +229,11 @@ def test_anomaly_panels_list_the_data_quality_rows_of_the_scope_and_of_all(page,
 
 def test_seat_figures_count_only_seats_held_by_users(page, warehouse):
     _, parsed = page
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        users, rows = con.execute(
-            "select count(*) filter (where assignee_type = 'user'), count(*) from marts.dim_copilot_seats "
-            "where scope_name = 'octo-demo'"
-        ).fetchall()[0]
-    finally:
-        con.close()
+    users, rows = _fetch(
+        warehouse,
+        "select count(*) filter (where assignee_type = 'user'), count(*) from marts.dim_copilot_seats "
+        "where scope_name = 'octo-demo'",
+    )[0]
     assert rows > users  # the fixture has seat rows without a user assignee
     assert f"Copilot seats {users} assigned licences" in parsed.text(ORG)
     at_a_glance = {r[0]: r for r in parsed.tables["table-overview-scopes"]}
@@ -249,15 +242,12 @@ def test_seat_figures_count_only_seats_held_by_users(page, warehouse):
 
 def test_kpi_acceptance_rate_is_sum_over_sum_of_the_last_28_days(page, warehouse):
     _, parsed = page
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        (rate,) = con.execute(
-            "select sum(code_acceptances) / sum(code_generations) from marts.fct_copilot_usage_daily "
-            "where scope_name = 'acme-labs' and day > ("
-            "  select max(day) - 28 from marts.fct_copilot_usage_daily where scope_name = 'acme-labs')"
-        ).fetchall()[0]
-    finally:
-        con.close()
+    (rate,) = _fetch(
+        warehouse,
+        "select sum(code_acceptances) / sum(code_generations) from marts.fct_copilot_usage_daily "
+        "where scope_name = 'acme-labs' and day > ("
+        "  select max(day) - 28 from marts.fct_copilot_usage_daily where scope_name = 'acme-labs')",
+    )[0]
     section = parsed.text("organization-acme-labs")
     assert f"Acceptance rate {rate * 100:.1f}% 2026-10-26 to 2026-11-22" in section
 
@@ -402,11 +392,7 @@ def test_cli(warehouse, tmp_path, monkeypatch, capsys, args, exit_code):
 
 
 def test_all_contract_marts_are_in_the_fixture(warehouse):
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        tables = {t for (t,) in con.execute("select table_name from information_schema.tables").fetchall()}
-    finally:
-        con.close()
+    tables = {t for (t,) in _fetch(warehouse, "select table_name from information_schema.tables")}
     assert set(ALL_MARTS) <= tables
 
 
@@ -558,15 +544,12 @@ def test_all_partitions_loaded_is_good_news_not_a_missing_data_note(tmp_path):
 
 def test_daily_active_users_card_names_the_weekday_and_the_28_day_average(page, warehouse):
     _, parsed = page
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        dau, avg = con.execute(
-            "select arg_max(daily_active_users, day), "
-            "avg(daily_active_users) filter (where day > date '2026-10-25') "
-            "from marts.fct_copilot_usage_daily where scope_name = 'octo-demo'"
-        ).fetchall()[0]
-    finally:
-        con.close()
+    dau, avg = _fetch(
+        warehouse,
+        "select arg_max(daily_active_users, day), "
+        "avg(daily_active_users) filter (where day > date '2026-10-25') "
+        "from marts.fct_copilot_usage_daily where scope_name = 'octo-demo'",
+    )[0]
     assert f"Daily active users {dau} on Sun 2026-11-22; 28-day average {avg:,.1f}" in parsed.text(ORG)
 
 

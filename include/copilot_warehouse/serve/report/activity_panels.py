@@ -17,15 +17,13 @@ A panel whose mart is missing or has no row for the scope shows a note saying so
 from __future__ import annotations
 
 from copilot_warehouse.serve.report import charts
-from copilot_warehouse.serve.report.data import SCHEMA, WINDOW_DAYS, MartReader, Rows, ScopeKey
-from copilot_warehouse.serve.report.panels import Column, Panel
+from copilot_warehouse.serve.report.data import WINDOW_DAYS, MartReader, Rows, ScopeKey, recent_days_sql
+from copilot_warehouse.serve.report.panels import Column, Panel, line_panel
 
 PULL_REQUESTS_WEEKLY = "fct_copilot_pull_requests_weekly"
 AGENT_USERS_DAILY = "fct_copilot_agent_users_daily"
 REPOSITORY_ACTIVITY_DAILY = "fct_copilot_repository_activity_daily"
 TOP_REPOSITORIES = 15
-
-_WEEK_AXIS = "Week starting (Monday)"
 
 
 def pull_requests_weekly(reader: MartReader, scope: ScopeKey) -> Rows:
@@ -35,18 +33,15 @@ def pull_requests_weekly(reader: MartReader, scope: ScopeKey) -> Rows:
         Rows with ``week_start`` (ISO date), the pull-request counters (ints) and the three
         ``*_approx`` medians (minutes, float or None); or a note when the mart is missing/empty.
     """
-    return reader.query(
+    return reader.scope_rows(
         PULL_REQUESTS_WEEKLY,
-        f"""select week_start, days_with_data, pull_requests_created, pull_requests_reviewed,
+        """week_start, days_with_data, pull_requests_created, pull_requests_reviewed,
                    pull_requests_merged, pull_requests_created_by_copilot,
                    pull_requests_merged_created_by_copilot, pull_requests_reviewed_by_copilot,
                    median_minutes_to_merge_approx, median_minutes_to_merge_copilot_authored_approx,
-                   median_minutes_to_merge_copilot_reviewed_approx
-            from {SCHEMA}.{PULL_REQUESTS_WEEKLY}
-            where scope_type = ? and scope_name = ?
-            order by week_start""",
-        scope.params,
-        scope=scope,
+                   median_minutes_to_merge_copilot_reviewed_approx""",
+        scope,
+        "week_start",
     )
 
 
@@ -56,15 +51,12 @@ def agent_users_daily(reader: MartReader, scope: ScopeKey) -> Rows:
     Returns:
         Rows with ``day`` and GitHub's daily counts (int, or None where GitHub gave none).
     """
-    return reader.query(
+    return reader.scope_rows(
         AGENT_USERS_DAILY,
-        f"""select day, daily_active_copilot_code_review_users, daily_passive_copilot_code_review_users,
-                   daily_active_copilot_cloud_agent_users
-            from {SCHEMA}.{AGENT_USERS_DAILY}
-            where scope_type = ? and scope_name = ?
-            order by day""",
-        scope.params,
-        scope=scope,
+        """day, daily_active_copilot_code_review_users, daily_passive_copilot_code_review_users,
+                   daily_active_copilot_cloud_agent_users""",
+        scope,
+        "day",
     )
 
 
@@ -79,10 +71,8 @@ def top_repositories(reader: MartReader, scope: ScopeKey) -> Rows:
     """
     return reader.query(
         REPOSITORY_ACTIVITY_DAILY,
-        f"""with scoped as (
-                select * from {SCHEMA}.{REPOSITORY_ACTIVITY_DAILY} where scope_type = ? and scope_name = ?
-            ),
-            bounds as (select max(day) as last_day from scoped)
+        recent_days_sql(REPOSITORY_ACTIVITY_DAILY)
+        + f"""
             select coalesce(max(repository_name), repo_key) as repository_name,
                    sum(pull_requests_created_by_copilot) as agent_pull_requests_created,
                    sum(pull_requests_merged_created_by_copilot) as agent_pull_requests_merged,
@@ -92,9 +82,8 @@ def top_repositories(reader: MartReader, scope: ScopeKey) -> Rows:
                    sum(copilot_applied_suggestions) as copilot_applied_suggestions,
                    sum(copilot_applied_suggestions) / nullif(sum(copilot_suggestions), 0)
                        as copilot_applied_suggestion_rate,
-                   min(day) as first_day, max(bounds.last_day) as last_day
-            from scoped cross join bounds
-            where day > bounds.last_day - interval {WINDOW_DAYS} day
+                   min(day) as first_day, max(last_day) as last_day
+            from recent
             group by repo_key
             order by agent_pull_requests_created desc nulls last,
                      pull_requests_reviewed_by_copilot desc nulls last, repository_name
@@ -124,40 +113,33 @@ def scope_panels(reader: MartReader, scope: ScopeKey) -> list[Panel]:
         "the day's merges (the median of the week's merges cannot be recovered from daily medians); "
         "a week without merges has no point",
     )
-    if weekly:
-        rows = weekly.rows
-        x = [r["week_start"] for r in rows]
-        counts.figure = charts.line_chart(
-            x,
-            [
-                ("Created", [r["pull_requests_created"] for r in rows]),
-                ("Reviewed", [r["pull_requests_reviewed"] for r in rows]),
-                ("Merged", [r["pull_requests_merged"] for r in rows]),
-                ("Copilot-authored", [r["pull_requests_created_by_copilot"] for r in rows]),
-                ("Copilot-authored merged", [r["pull_requests_merged_created_by_copilot"] for r in rows]),
-                ("Copilot-reviewed", [r["pull_requests_reviewed_by_copilot"] for r in rows]),
-            ],
-            y_title="Pull requests per week",
-            x_title=_WEEK_AXIS,
-        )
-        merge_time.figure = charts.line_chart(
-            x,
-            [
-                ("All merged (approx.)", [r["median_minutes_to_merge_approx"] for r in rows]),
-                (
-                    "Copilot-authored (approx.)",
-                    [r["median_minutes_to_merge_copilot_authored_approx"] for r in rows],
-                ),
-                (
-                    "Copilot-reviewed (approx.)",
-                    [r["median_minutes_to_merge_copilot_reviewed_approx"] for r in rows],
-                ),
-            ],
-            y_title="Minutes to merge (approximate median)",
-            x_title=_WEEK_AXIS,
-        )
-    else:
-        counts.note = merge_time.note = weekly.note
+    line_panel(
+        counts,
+        weekly,
+        "week_start",
+        [
+            ("Created", "pull_requests_created"),
+            ("Reviewed", "pull_requests_reviewed"),
+            ("Merged", "pull_requests_merged"),
+            ("Copilot-authored", "pull_requests_created_by_copilot"),
+            ("Copilot-authored merged", "pull_requests_merged_created_by_copilot"),
+            ("Copilot-reviewed", "pull_requests_reviewed_by_copilot"),
+        ],
+        y_title="Pull requests per week",
+        x_title=charts.WEEK_AXIS,
+    )
+    line_panel(
+        merge_time,
+        weekly,
+        "week_start",
+        [
+            ("All merged (approx.)", "median_minutes_to_merge_approx"),
+            ("Copilot-authored (approx.)", "median_minutes_to_merge_copilot_authored_approx"),
+            ("Copilot-reviewed (approx.)", "median_minutes_to_merge_copilot_reviewed_approx"),
+        ],
+        y_title="Minutes to merge (approximate median)",
+        x_title=charts.WEEK_AXIS,
+    )
 
     users = agent_users_daily(reader, scope)
     agents = Panel(
@@ -167,19 +149,17 @@ def scope_panels(reader: MartReader, scope: ScopeKey) -> list[Panel]:
         "Daily users as GitHub counts them: Copilot code review active (requested a review) and passive "
         "(received one), Copilot cloud agent; a gap is a day GitHub gave no count (unknown, not zero)",
     )
-    if users:
-        x = [r["day"] for r in users.rows]
-        agents.figure = charts.line_chart(
-            x,
-            [
-                ("Code review, active", [r["daily_active_copilot_code_review_users"] for r in users.rows]),
-                ("Code review, passive", [r["daily_passive_copilot_code_review_users"] for r in users.rows]),
-                ("Cloud agent", [r["daily_active_copilot_cloud_agent_users"] for r in users.rows]),
-            ],
-            y_title="Users per day",
-        )
-    else:
-        agents.note = users.note
+    line_panel(
+        agents,
+        users,
+        "day",
+        [
+            ("Code review, active", "daily_active_copilot_code_review_users"),
+            ("Code review, passive", "daily_passive_copilot_code_review_users"),
+            ("Cloud agent", "daily_active_copilot_cloud_agent_users"),
+        ],
+        y_title="Users per day",
+    )
 
     repos = top_repositories(reader, scope)
     window = f": {repos.rows[0]['last_day']} and the {WINDOW_DAYS - 1} days before" if repos else ""

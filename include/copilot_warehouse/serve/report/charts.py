@@ -19,6 +19,7 @@ FONT = "-apple-system, 'Segoe UI', Helvetica, Arial, sans-serif"
 
 # Passed to Plotly.newPlot: no logo, no links to plotly's cloud, resize with the page.
 PLOT_CONFIG = {"displaylogo": False, "responsive": True, "showLink": False, "showSendToCloud": False}
+WEEK_AXIS = "Week starting (Monday)"  # x-axis title of weekly charts: one tick per week_start
 
 
 def _layout(y_title: str, *, y_percent: bool = False, x_title: str = "", height: int = 320) -> dict:
@@ -74,6 +75,34 @@ def line_chart(
         x_title=x_title,
         secondary=[(name, x, y) for name, y in secondary],
         y2_title=y2_title,
+    )
+
+
+def rows_line_chart(
+    rows: Sequence[dict[str, Any]],
+    x: str,
+    series: Sequence[tuple[str, str]],
+    *,
+    secondary: Sequence[tuple[str, str]] = (),
+    **options: Any,
+) -> dict:
+    """:func:`line_chart` of the columns of query rows.
+
+    Args:
+        rows: the rows (dicts), in x order.
+        x: the column of x values (e.g. ``day``, ``week_start``).
+        series: ``(name, column)`` per line.
+        secondary: ``(name, column)`` per line on the second y axis.
+        **options: the other arguments of :func:`line_chart` (``y_title`` ...).
+
+    Returns:
+        The figure as a plain dict.
+    """
+    return line_chart(
+        [r[x] for r in rows],
+        [(name, [r[key] for r in rows]) for name, key in series],
+        secondary=[(name, [r[key] for r in rows]) for name, key in secondary],
+        **options,
     )
 
 

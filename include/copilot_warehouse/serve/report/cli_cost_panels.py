@@ -22,14 +22,14 @@ from __future__ import annotations
 
 from copilot_warehouse.serve.report import charts
 from copilot_warehouse.serve.report.data import (
-    SCHEMA,
     WINDOW_DAYS,
     MartReader,
     Rows,
     ScopeKey,
-    recent_weeks_sql,
+    recent_days_sql,
+    recent_teams_sql,
 )
-from copilot_warehouse.serve.report.panels import Column, Panel
+from copilot_warehouse.serve.report.panels import Column, Panel, line_panel
 
 CLI_WEEKLY = "fct_copilot_cli_weekly"
 AI_CREDITS_WEEKLY = "fct_copilot_ai_credits_weekly"
@@ -39,7 +39,6 @@ TOP_CREDIT_TEAMS = 15
 TOP_CREDIT_MODELS = 12
 COST_WEEKS = 8
 
-_WEEK_AXIS = "Week starting (Monday)"
 _ESTIMATE = "an estimate from GitHub's per-user AI credits metric, not the invoice"
 
 
@@ -51,16 +50,13 @@ def cli_weekly(reader: MartReader, scope: ScopeKey) -> Rows:
         ``app_users`` and ``cli_or_app_users`` (int, or None without a users report) and the
         ``*_tokens_per_request`` ratios (float, or None without requests); or a note.
     """
-    return reader.query(
+    return reader.scope_rows(
         CLI_WEEKLY,
-        f"""select week_start, days_with_data, cli_users, cli_sessions, cli_requests, cli_prompts,
+        """week_start, days_with_data, cli_users, cli_sessions, cli_requests, cli_prompts,
                    cli_tokens_per_request, app_users, app_sessions, app_requests, app_prompts,
-                   app_tokens_per_request, cli_or_app_users
-            from {SCHEMA}.{CLI_WEEKLY}
-            where scope_type = ? and scope_name = ?
-            order by week_start""",
-        scope.params,
-        scope=scope,
+                   app_tokens_per_request, cli_or_app_users""",
+        scope,
+        "week_start",
     )
 
 
@@ -72,15 +68,12 @@ def credits_weekly(reader: MartReader, scope: ScopeKey) -> Rows:
         when no record of the week carries credits), ``members_with_credits`` (int) and
         ``price_per_ai_credit_usd`` (float); or a note.
     """
-    return reader.query(
+    return reader.scope_rows(
         AI_CREDITS_WEEKLY,
-        f"""select week_start, days_with_data, members_with_credits, ai_credits_used,
-                   price_per_ai_credit_usd, estimated_cost_usd
-            from {SCHEMA}.{AI_CREDITS_WEEKLY}
-            where scope_type = ? and scope_name = ?
-            order by week_start""",
-        scope.params,
-        scope=scope,
+        """week_start, days_with_data, members_with_credits, ai_credits_used,
+                   price_per_ai_credit_usd, estimated_cost_usd""",
+        scope,
+        "week_start",
     )
 
 
@@ -97,18 +90,14 @@ def credit_teams(reader: MartReader, scope: ScopeKey) -> Rows:
     """
     return reader.query(
         AI_CREDITS_TEAM_WEEKLY,
-        recent_weeks_sql(AI_CREDITS_TEAM_WEEKLY)
-        + f"""
-            select team_slug,
-                   min(week_start) as first_week, max(last_week) as last_week,
-                   max(team_members) filter (where week_start = last_week) as team_members,
-                   max(members_with_credits) filter (where week_start = last_week) as members_with_credits,
-                   sum(ai_credits_used) as ai_credits_used,
-                   sum(estimated_cost_usd) as estimated_cost_usd
-            from recent
-            group by team_id, team_slug
-            order by ai_credits_used desc nulls last, team_slug
-            limit {TOP_CREDIT_TEAMS}""",
+        recent_teams_sql(
+            AI_CREDITS_TEAM_WEEKLY,
+            "members_with_credits",
+            """sum(ai_credits_used) as ai_credits_used,
+                   sum(estimated_cost_usd) as estimated_cost_usd""",
+            "ai_credits_used desc nulls last, team_slug",
+            TOP_CREDIT_TEAMS,
+        ),
         scope.params,
         scope=scope,
     )
@@ -123,16 +112,13 @@ def credit_models(reader: MartReader, scope: ScopeKey) -> Rows:
     """
     return reader.query(
         AI_CREDITS_BY_MODEL_DAILY,
-        f"""with scoped as (
-                select * from {SCHEMA}.{AI_CREDITS_BY_MODEL_DAILY} where scope_type = ? and scope_name = ?
-            ),
-            bounds as (select max(day) as last_day from scoped)
+        recent_days_sql(AI_CREDITS_BY_MODEL_DAILY)
+        + f"""
             select model,
                    sum(allocated_ai_credits) as allocated_ai_credits,
                    sum(estimated_cost_usd) as estimated_cost_usd,
-                   min(day) as first_day, max(bounds.last_day) as last_day
-            from scoped cross join bounds
-            where day > bounds.last_day - interval {WINDOW_DAYS} day
+                   min(day) as first_day, max(last_day) as last_day
+            from recent
             group by model
             order by allocated_ai_credits desc, model
             limit {TOP_CREDIT_MODELS}""",
@@ -166,47 +152,34 @@ def _cli_panels(reader: MartReader, scope: ScopeKey) -> list[Panel]:
         "right axis); kept apart from the CLI and never added to it (GitHub may report the same "
         "activity under both)",
     )
-    if weekly:
-        rows = weekly.rows
-        x = [r["week_start"] for r in rows]
-        cli.figure = charts.line_chart(
-            x,
-            [
-                ("CLI requests", [r["cli_requests"] for r in rows]),
-                ("CLI sessions", [r["cli_sessions"] for r in rows]),
-            ],
-            y_title="Requests, sessions per week",
-            x_title=_WEEK_AXIS,
-            # people are a few where requests are hundreds: their own axis, or the line is flat
-            secondary=[("CLI users", [r["cli_users"] for r in rows])],
-            y2_title="Users (dotted)",
-        )
-        tokens.figure = charts.line_chart(
-            x,
-            [
-                ("CLI", [r["cli_tokens_per_request"] for r in rows]),
-                ("Desktop app", [r["app_tokens_per_request"] for r in rows]),
-            ],
-            y_title="Tokens per request",
-            x_title=_WEEK_AXIS,
-        )
-        if any(r["app_requests"] or r["app_users"] for r in rows):
-            app.figure = charts.line_chart(
-                x,
-                [
-                    ("App requests", [r["app_requests"] for r in rows]),
-                    ("App sessions", [r["app_sessions"] for r in rows]),
-                ],
-                y_title="Requests, sessions per week",
-                x_title=_WEEK_AXIS,
-                secondary=[("App users", [r["app_users"] for r in rows])],
-                y2_title="Users (dotted)",
-            )
-        else:
-            app.note = f"No Copilot desktop app use reported for {scope.title}."
+    line_panel(cli, weekly, **_use_chart("CLI", "cli"))
+    line_panel(
+        tokens,
+        weekly,
+        "week_start",
+        [("CLI", "cli_tokens_per_request"), ("Desktop app", "app_tokens_per_request")],
+        y_title="Tokens per request",
+        x_title=charts.WEEK_AXIS,
+    )
+    if weekly and not any(r["app_requests"] or r["app_users"] for r in weekly.rows):
+        app.note = f"No Copilot desktop app use reported for {scope.title}."
     else:
-        cli.note = tokens.note = app.note = weekly.note
+        line_panel(app, weekly, **_use_chart("App", "app"))
     return [cli, tokens, app]
+
+
+def _use_chart(name: str, prefix: str) -> dict:
+    """The :func:`line_panel` arguments of the CLI's or the desktop app's weekly chart: requests
+    and sessions, and users on their own axis (a few where requests are hundreds: on the same
+    axis their line is flat)."""
+    return {
+        "x": "week_start",
+        "series": [(f"{name} requests", f"{prefix}_requests"), (f"{name} sessions", f"{prefix}_sessions")],
+        "secondary": [(f"{name} users", f"{prefix}_users")],
+        "y_title": "Requests, sessions per week",
+        "y2_title": "Users (dotted)",
+        "x_title": charts.WEEK_AXIS,
+    }
 
 
 def _credit_panels(reader: MartReader, scope: ScopeKey) -> list[Panel]:
@@ -234,11 +207,12 @@ def _credit_panels(reader: MartReader, scope: ScopeKey) -> list[Panel]:
     )
     if weekly and any(r["ai_credits_used"] is not None for r in weekly.rows):
         rows = weekly.rows
-        credit.figure = charts.line_chart(
-            [r["week_start"] for r in rows],
-            [("AI credits", [r["ai_credits_used"] for r in rows])],
+        credit.figure = charts.rows_line_chart(
+            rows,
+            "week_start",
+            [("AI credits", "ai_credits_used")],
             y_title="AI credits per week",
-            x_title=_WEEK_AXIS,
+            x_title=charts.WEEK_AXIS,
         )
         cost.rows = list(reversed(rows))[:COST_WEEKS]
     elif weekly:

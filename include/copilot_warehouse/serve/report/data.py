@@ -62,14 +62,46 @@ def recent_weeks_sql(mart: str) -> str:
     """The ``with scoped as (...), recent as (...)`` head of a query over one scope's rows of a
     weekly mart (parameters: scope_type, scope_name) in its last :data:`WINDOW_DAYS` days of
     weeks; ``recent`` carries ``last_week``, the scope's newest week."""
+    return _recent_sql(mart, "week_start", "last_week")
+
+
+def recent_teams_sql(mart: str, latest: str, sums: str, order_by: str, limit: int) -> str:
+    """A query of one scope's teams (parameters: scope_type, scope_name) over the last
+    :data:`WINDOW_DAYS` days of weeks of a weekly team mart: ``team_slug``,
+    ``first_week``/``last_week``, the latest week's ``team_members`` and ``latest`` (distinct
+    counts, never summed over weeks), then ``sums`` (a select list over the weeks), the first
+    ``limit`` teams by ``order_by``."""
+    return (
+        recent_weeks_sql(mart)
+        + f"""
+            select team_slug,
+                   min(week_start) as first_week, max(last_week) as last_week,
+                   max(team_members) filter (where week_start = last_week) as team_members,
+                   max({latest}) filter (where week_start = last_week) as {latest},
+                   {sums}
+            from recent
+            group by team_id, team_slug
+            order by {order_by}
+            limit {limit}"""
+    )
+
+
+def recent_days_sql(mart: str, where: str = "") -> str:
+    """The same head over a daily mart: one scope's rows (parameters: scope_type, scope_name,
+    then those of ``where``, extra ``and ...`` conditions) in its last :data:`WINDOW_DAYS` days
+    of data; ``recent`` carries ``last_day``, the scope's newest day."""
+    return _recent_sql(mart, "day", "last_day", where)
+
+
+def _recent_sql(mart: str, period: str, last: str, where: str = "") -> str:
     return f"""with scoped as (
-                select * from {SCHEMA}.{mart} where scope_type = ? and scope_name = ?
+                select * from {SCHEMA}.{mart} where scope_type = ? and scope_name = ?{where}
             ),
             recent as (
-                select scoped.*, bounds.last_week
+                select scoped.*, bounds.{last}
                 from scoped
-                cross join (select max(week_start) as last_week from scoped) as bounds
-                where scoped.week_start > bounds.last_week - interval {WINDOW_DAYS} day
+                cross join (select max({period}) as {last} from scoped) as bounds
+                where scoped.{period} > bounds.{last} - interval {WINDOW_DAYS} day
             )"""
 
 
@@ -185,6 +217,19 @@ class MartReader:
                 empty = self.empty_note(mart, scope)
             return Rows(note=empty or f"No data in {SCHEMA}.{mart}.")
         return Rows(rows=rows)
+
+    def scope_rows(self, mart: str, columns: str, scope: ScopeKey, order_by: str) -> Rows:
+        """``columns`` (a select list) of one scope's rows of ``mart``, ordered by ``order_by``
+        (e.g. ``day``: oldest first); no rows give :meth:`empty_note`."""
+        return self.query(
+            mart,
+            f"""select {columns}
+            from {SCHEMA}.{mart}
+            where scope_type = ? and scope_name = ?
+            order by {order_by}""",
+            scope.params,
+            scope=scope,
+        )
 
     def unavailable(self, scope: ScopeKey, report: str) -> str | None:
         """Why GitHub gives no ``report`` (e.g. ``repos-1-day``) for ``scope``, or None.

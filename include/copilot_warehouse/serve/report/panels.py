@@ -35,7 +35,8 @@ from copilot_warehouse.serve.report.data import (
     MartReader,
     Rows,
     ScopeKey,
-    recent_weeks_sql,
+    recent_days_sql,
+    recent_teams_sql,
 )
 
 DIMENSION_TITLES = {"language": "language", "ide": "IDE", "model": "model", "feature": "feature"}
@@ -137,16 +138,13 @@ def _window_start(last_day: str) -> str:
 # --- per-scope queries --------------------------------------------------------------------------
 def usage_daily(reader: MartReader, scope: ScopeKey) -> Rows:
     """Daily rows of one scope, oldest first."""
-    return reader.query(
+    return reader.scope_rows(
         USAGE_DAILY,
-        f"""select day, daily_active_users, weekly_active_users, monthly_active_users,
+        """day, daily_active_users, weekly_active_users, monthly_active_users,
                    user_initiated_interactions, code_generations, code_acceptances,
-                   loc_suggested_to_add, loc_added, acceptance_rate, source_api
-            from {SCHEMA}.{USAGE_DAILY}
-            where scope_type = ? and scope_name = ?
-            order by day""",
-        scope.params,
-        scope=scope,
+                   loc_suggested_to_add, loc_added, acceptance_rate, source_api""",
+        scope,
+        "day",
     )
 
 
@@ -164,16 +162,13 @@ def acceptance_weekly(reader: MartReader, scope: ScopeKey) -> Rows:
         if "completion_loc_acceptance_rate" in reader.columns.get(ACCEPTANCE_WEEKLY, [])
         else "cast(null as double) as completion_loc_acceptance_rate"
     )
-    return reader.query(
+    return reader.scope_rows(
         ACCEPTANCE_WEEKLY,
-        f"""select week_start, days_with_data, code_generations, code_acceptances, acceptance_rate,
+        f"""week_start, days_with_data, code_generations, code_acceptances, acceptance_rate,
                    loc_suggested_to_add, loc_added, {loc_rate},
-                   active_users, acceptance_rate_change
-            from {SCHEMA}.{ACCEPTANCE_WEEKLY}
-            where scope_type = ? and scope_name = ?
-            order by week_start""",
-        scope.params,
-        scope=scope,
+                   active_users, acceptance_rate_change""",
+        scope,
+        "week_start",
     )
 
 
@@ -181,19 +176,15 @@ def dimension_totals(reader: MartReader, scope: ScopeKey, dimension: str) -> Row
     """Per dimension value over the scope's last 28 days in the by-dimension mart, top values."""
     return reader.query(
         BY_DIMENSION_DAILY,
-        f"""with scoped as (
-                select * from {SCHEMA}.{BY_DIMENSION_DAILY}
-                where scope_type = ? and scope_name = ? and dimension = ?
-            ),
-            bounds as (select max(day) as last_day from scoped)
+        recent_days_sql(BY_DIMENSION_DAILY, " and dimension = ?")
+        + f"""
             select dimension_value,
                    sum(code_generations) as code_generations,
                    sum(code_acceptances) as code_acceptances,
                    sum(code_acceptances) / nullif(sum(code_generations), 0) as acceptance_rate,
                    sum(user_initiated_interactions) as user_initiated_interactions,
-                   min(day) as first_day, max(bounds.last_day) as last_day
-            from scoped cross join bounds
-            where day > bounds.last_day - interval {WINDOW_DAYS} day
+                   min(day) as first_day, max(last_day) as last_day
+            from recent
             group by dimension_value
             order by code_generations desc nulls last, user_initiated_interactions desc nulls last,
                      dimension_value
@@ -232,21 +223,17 @@ def team_summary(reader: MartReader, scope: ScopeKey) -> Rows:
     """
     return reader.query(
         TEAM_USAGE_WEEKLY,
-        recent_weeks_sql(TEAM_USAGE_WEEKLY)
-        + f"""
-            select team_slug,
-                   min(week_start) as first_week, max(last_week) as last_week,
-                   max(team_members) filter (where week_start = last_week) as team_members,
-                   max(active_members) filter (where week_start = last_week) as active_members,
-                   sum(code_generations) as code_generations,
+        recent_teams_sql(
+            TEAM_USAGE_WEEKLY,
+            "active_members",
+            """sum(code_generations) as code_generations,
                    sum(code_acceptances) as code_acceptances,
                    sum(code_acceptances) / nullif(sum(code_generations), 0) as acceptance_rate,
                    sum(user_initiated_interactions) as user_initiated_interactions,
-                   sum(loc_added) as loc_added
-            from recent
-            group by team_id, team_slug
-            order by active_members desc nulls last, code_acceptances desc nulls last, team_slug
-            limit {TOP_TEAMS}""",
+                   sum(loc_added) as loc_added""",
+            "active_members desc nulls last, code_acceptances desc nulls last, team_slug",
+            TOP_TEAMS,
+        ),
         scope.params,
         scope=scope,
     )
@@ -254,14 +241,11 @@ def team_summary(reader: MartReader, scope: ScopeKey) -> Rows:
 
 def seat_utilisation(reader: MartReader, scope: ScopeKey) -> Rows:
     """Seats held and seat holders active per ISO week, oldest first."""
-    return reader.query(
+    return reader.scope_rows(
         SEAT_UTILISATION_WEEKLY,
-        f"""select week_start, seats, active_seat_holders, seat_utilisation_rate
-            from {SCHEMA}.{SEAT_UTILISATION_WEEKLY}
-            where scope_type = ? and scope_name = ?
-            order by week_start""",
-        scope.params,
-        scope=scope,
+        "week_start, seats, active_seat_holders, seat_utilisation_rate",
+        scope,
+        "week_start",
     )
 
 
@@ -377,6 +361,26 @@ def generic_columns(rows: list[dict[str, Any]], skip: tuple[str, ...] = ()) -> l
     return cols
 
 
+def line_panel(panel: Panel, result: Rows, x: str, series: list[tuple[str, str]], **chart: Any) -> Panel:
+    """``panel`` with a line chart of ``result``'s columns, or with its note when it has no rows.
+
+    Args:
+        panel: the panel to fill.
+        result: the query's rows (or note).
+        x: the column of x values.
+        series: ``(name, column)`` per line.
+        **chart: the other arguments of :func:`charts.rows_line_chart` (``y_title`` ...).
+
+    Returns:
+        ``panel``.
+    """
+    if result:
+        panel.figure = charts.rows_line_chart(result.rows, x, series, **chart)
+    else:
+        panel.note = result.note
+    return panel
+
+
 def scope_section(reader: MartReader, scope: ScopeKey) -> ScopeSection:
     """Build the KPI cards and panels of one organization or enterprise."""
     daily = usage_daily(reader, scope)
@@ -393,20 +397,19 @@ def scope_section(reader: MartReader, scope: ScopeKey) -> ScopeSection:
         "Daily, weekly (7-day) and monthly (28-day) active users, per report day (UTC)",
         wide=True,
     )
-    if daily:
-        x = [r["day"] for r in daily.rows]
-        active.figure = charts.line_chart(
-            x,
+    panels.append(
+        line_panel(
+            active,
+            daily,
+            "day",
             [
-                ("Daily active users", [r["daily_active_users"] for r in daily.rows]),
-                ("Weekly active users", [r["weekly_active_users"] for r in daily.rows]),
-                ("Monthly active users", [r["monthly_active_users"] for r in daily.rows]),
+                ("Daily active users", "daily_active_users"),
+                ("Weekly active users", "weekly_active_users"),
+                ("Monthly active users", "monthly_active_users"),
             ],
             y_title="Users",
         )
-    else:
-        active.note = daily.note
-    panels.append(active)
+    )
 
     trend = Panel(
         f"chart-{sid}-acceptance-weekly",
@@ -421,29 +424,23 @@ def scope_section(reader: MartReader, scope: ScopeKey) -> ScopeSection:
         ACCEPTANCE_WEEKLY,
         "Code suggestions shown and accepted, per ISO week (Monday start)",
     )
-    if weekly:
-        x = [r["week_start"] for r in weekly.rows]
-        trend.figure = charts.line_chart(
-            x,
-            [
-                ("By suggestions", [r["acceptance_rate"] for r in weekly.rows]),
-                ("By completion lines", [r["completion_loc_acceptance_rate"] for r in weekly.rows]),
-            ],
-            y_title="Acceptance rate",
-            y_percent=True,
-            x_title="Week starting (Monday)",
-        )
-        volume.figure = charts.line_chart(
-            x,
-            [
-                ("Suggestions", [r["code_generations"] for r in weekly.rows]),
-                ("Acceptances", [r["code_acceptances"] for r in weekly.rows]),
-            ],
-            y_title="Suggestions per week",
-            x_title="Week starting (Monday)",
-        )
-    else:
-        trend.note = volume.note = weekly.note
+    line_panel(
+        trend,
+        weekly,
+        "week_start",
+        [("By suggestions", "acceptance_rate"), ("By completion lines", "completion_loc_acceptance_rate")],
+        y_title="Acceptance rate",
+        y_percent=True,
+        x_title=charts.WEEK_AXIS,
+    )
+    line_panel(
+        volume,
+        weekly,
+        "week_start",
+        [("Suggestions", "code_generations"), ("Acceptances", "code_acceptances")],
+        y_title="Suggestions per week",
+        x_title=charts.WEEK_AXIS,
+    )
     panels += [trend, volume]
 
     for dimension in DIMENSIONS:
@@ -551,19 +548,14 @@ def scope_section(reader: MartReader, scope: ScopeKey) -> ScopeSection:
         "Copilot seats held and seat holders active at least once in the ISO week (Monday start)",
         wide=True,
     )
-    if utilisation:
-        x = [r["week_start"] for r in utilisation.rows]
-        seat_use.figure = charts.line_chart(
-            x,
-            [
-                ("Seats", [r["seats"] for r in utilisation.rows]),
-                ("Active seat holders", [r["active_seat_holders"] for r in utilisation.rows]),
-            ],
-            y_title="Seats",
-            x_title="Week starting (Monday)",
-        )
-    else:
-        seat_use.note = utilisation.note
+    line_panel(
+        seat_use,
+        utilisation,
+        "week_start",
+        [("Seats", "seats"), ("Active seat holders", "active_seat_holders")],
+        y_title="Seats",
+        x_title=charts.WEEK_AXIS,
+    )
     panels.append(seat_use)
 
     seat_columns = [
@@ -922,18 +914,9 @@ def overview(reader: MartReader, scopes: list[ScopeKey]) -> Overview:
         "Distinct active users per report day (UTC); an enterprise counts each person once",
         wide=True,
     )
-    daily = reader.query(
-        USAGE_DAILY,
-        f"""select scope_type, scope_name, day, daily_active_users from {SCHEMA}.{USAGE_DAILY}
-            order by scope_type, scope_name, day""",
+    panels.append(
+        _scopes_line_panel(dau, reader, scopes, USAGE_DAILY, "day", "daily_active_users", y_title="Users")
     )
-    if daily:
-        dau.figure = charts.multi_line_chart(
-            _lines(scopes, daily.rows, "day", "daily_active_users"), y_title="Users"
-        )
-    else:
-        dau.note = daily.note
-    panels.append(dau)
 
     rate = Panel(
         "chart-overview-acceptance-weekly",
@@ -942,21 +925,19 @@ def overview(reader: MartReader, scopes: list[ScopeKey]) -> Overview:
         "Accepted ÷ suggested, per ISO week (Monday start)",
         wide=True,
     )
-    weekly = reader.query(
-        ACCEPTANCE_WEEKLY,
-        f"""select scope_type, scope_name, week_start, acceptance_rate from {SCHEMA}.{ACCEPTANCE_WEEKLY}
-            order by scope_type, scope_name, week_start""",
-    )
-    if weekly:
-        rate.figure = charts.multi_line_chart(
-            _lines(scopes, weekly.rows, "week_start", "acceptance_rate"),
+    panels.append(
+        _scopes_line_panel(
+            rate,
+            reader,
+            scopes,
+            ACCEPTANCE_WEEKLY,
+            "week_start",
+            "acceptance_rate",
             y_title="Acceptance rate",
             y_percent=True,
-            x_title="Week starting (Monday)",
+            x_title=charts.WEEK_AXIS,
         )
-    else:
-        rate.note = weekly.note
-    panels.append(rate)
+    )
 
     health = data_health(reader)
     panels.append(
@@ -975,6 +956,22 @@ def overview(reader: MartReader, scopes: list[ScopeKey]) -> Overview:
     )
     panels.append(anomaly_panel(reader))
     return Overview(kpis, panels, scope_rows)
+
+
+def _scopes_line_panel(
+    panel: Panel, reader: MartReader, scopes: list[ScopeKey], mart: str, x: str, y: str, **chart: Any
+) -> Panel:
+    """``panel`` with one line per scope of ``mart``'s column ``y`` over ``x``, or the note."""
+    result = reader.query(
+        mart,
+        f"""select scope_type, scope_name, {x}, {y} from {SCHEMA}.{mart}
+            order by scope_type, scope_name, {x}""",
+    )
+    if result:
+        panel.figure = charts.multi_line_chart(_lines(scopes, result.rows, x, y), **chart)
+    else:
+        panel.note = result.note
+    return panel
 
 
 def _lines(
