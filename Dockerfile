@@ -21,6 +21,8 @@ RUN sed '/^# development and test tools/,$d' requirements.txt > /tmp/requirement
 # The package (editable, so its location-relative paths point into /opt/airflow like a checkout).
 COPY --chown=airflow:0 pyproject.toml /opt/airflow/
 COPY --chown=airflow:0 include/ /opt/airflow/include/
+# Airflow's plugins folder in the official image (/opt/airflow/plugins): the Copilot usage plugin.
+COPY --chown=airflow:0 plugins/ /opt/airflow/plugins/
 RUN pip install --no-cache-dir --no-deps -e /opt/airflow
 
 COPY --chown=airflow:0 dags/ /opt/airflow/dags/

@@ -1,0 +1,1 @@
+"""Airflow-facing pieces of the Copilot Usage Warehouse."""
