@@ -42,6 +42,7 @@ from copilot_warehouse.report import REPORT_FILE, panels
 from copilot_warehouse.report.data import MartReader, ScopeKey
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 log = logging.getLogger(__name__)
 
@@ -299,11 +300,23 @@ def health_page() -> HTMLResponse:
 
 
 # --- the app -----------------------------------------------------------------------------------
-def _airflow_login() -> Any:
-    """Airflow's own dependency for "a logged-in user" (cookie of the UI, or a Bearer token)."""
-    from airflow.api_fastapi.core_api.security import requires_authenticated
+_bearer = HTTPBearer(auto_error=False)
 
-    return requires_authenticated()
+
+async def require_airflow_login(
+    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+) -> None:
+    """Airflow's own check of a logged-in user: the UI's session cookie, or a Bearer token.
+
+    Imports Airflow's API-server code only when a request comes, so loading the plugin in other
+    Airflow processes (scheduler, DAG processor, task runners) stays light.
+
+    Raises:
+        HTTPException: 401/403 from Airflow when there is no valid login.
+    """
+    from airflow.api_fastapi.core_api.security import get_user
+
+    await get_user(request=request, _oauth_token=None, bearer_credentials=credentials)
 
 
 def create_app(*, require_login: bool = True) -> FastAPI:
@@ -313,7 +326,7 @@ def create_app(*, require_login: bool = True) -> FastAPI:
         require_login: check the Airflow login on every page (False only in unit tests, which run
             without an Airflow API server).
     """
-    deps = [Depends(_airflow_login())] if require_login else []
+    deps = [Depends(require_airflow_login)] if require_login else []
     application = FastAPI(
         title="Copilot usage",
         description=__doc__.split("\n")[0],
