@@ -18,6 +18,7 @@ def test_environment_of_the_local_airflow(tmp_path, monkeypatch):
     )
     assert env["AIRFLOW_HOME"] == str(tmp_path / "home")
     assert env["AIRFLOW__CORE__DAGS_FOLDER"] == str(airflow_env.REPO_ROOT / "dags")
+    assert env["AIRFLOW__CORE__PLUGINS_FOLDER"] == str(airflow_env.REPO_ROOT / "plugins")
     assert env["AIRFLOW__CORE__LOAD_EXAMPLES"] == "False"
     assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == f"sqlite:///{tmp_path / 'home' / 'airflow.db'}"
     assert env["AIRFLOW__API__HOST"] == "127.0.0.1"
