@@ -10,6 +10,7 @@ write lock, always as an HTML page without a traceback or a secret.
 from __future__ import annotations
 
 import html
+import importlib.util
 import subprocess
 import sys
 import textwrap
@@ -174,7 +175,11 @@ def test_pages_require_an_airflow_login():
 
 
 def test_plugin_mounts_the_app_and_adds_both_navigation_entries():
-    import copilot_usage_plugin as plugin
+    # As Airflow's plugin manager does: the file from the plugins folder, not an installed module.
+    path = Path(__file__).resolve().parents[1] / "plugins" / "copilot_usage_plugin.py"
+    spec = importlib.util.spec_from_file_location("copilot_usage_plugin", path)
+    plugin = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(plugin)
 
     cls = plugin.CopilotUsagePlugin
     assert cls.name == "copilot_usage"
