@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from copilot_dev.simulator import SimulatorConfig, SimulatorServer
+from copilot_warehouse.extract.client import CopilotClient
 
 
 @pytest.fixture
@@ -34,3 +36,18 @@ def make_simulator() -> Iterator[Callable[..., SimulatorServer]]:
 def simulator(make_simulator: Callable[..., SimulatorServer]) -> SimulatorServer:
     """A running simulator with the default configuration."""
     return make_simulator()
+
+
+@pytest.fixture
+def client(simulator) -> Iterator[CopilotClient]:
+    """A client of ``simulator`` with fast retries (no real sleeping), closed after the test."""
+    with CopilotClient(
+        simulator.url, "sim-token", max_attempts=3, backoff=0.01, max_wait=0.5, sleep=lambda s: None
+    ) as c:
+        yield c
+
+
+@pytest.fixture
+def paths(tmp_path) -> tuple[Path, Path]:
+    """``(landing root, warehouse file)`` under the test's tmp_path."""
+    return tmp_path / "landing", tmp_path / "warehouse.duckdb"

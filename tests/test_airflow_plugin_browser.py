@@ -16,18 +16,13 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import signal
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import duckdb
 import pytest
-from copilot_dev import airflow_env, local_airflow
+from copilot_dev import airflow_env
 from copilot_warehouse.serve.report import build_report
+from harness import make_airflow
 from harness.report_fixtures import make_marts_warehouse
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -36,12 +31,6 @@ CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 TIMEOUT_MS = 60_000
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +48,7 @@ def local(chromium, tmp_path_factory):
     root = tmp_path_factory.mktemp("airflow-plugin")
     warehouse = make_marts_warehouse(root / "data" / "warehouse.duckdb")
     build_report(warehouse, warehouse.parent / "report")  # where the transform DAG writes it
-    port = _free_port()
+    port = make_airflow.free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "COPILOT_"))}
     env |= {
         "COPILOT_WAREHOUSE_PATH": str(warehouse),
@@ -67,44 +56,13 @@ def local(chromium, tmp_path_factory):
         "COPILOT_INGEST_START": "2099-01-01",  # no scheduled run
     }
     home = root / "airflow"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "copilot_dev", "airflow", "--home", str(home), "--port", str(port)]
-        + ["--paused"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    lines: list[str] = []
-    try:
-        deadline = time.monotonic() + local_airflow.READY_TIMEOUT + 60
-        password = None
-        assert proc.stdout is not None
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            lines.append(line)
-            match = re.match(r"Login: admin / (\S+)", line)
-            if match:
-                password = match.group(1)
-                break
-        assert password, "make airflow never printed the login:\n" + "".join(lines[-30:])
+    with make_airflow.running(home, port, env, "--paused") as local:
         yield {
-            "base": f"http://127.0.0.1:{port}",
-            "password": password,
+            "base": local.base,
+            "password": local.password,
             "warehouse": warehouse,
             "env": airflow_env.build_env(home=home, warehouse=warehouse, api_port=port, base=env),
         }
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
-            try:
-                proc.wait(timeout=120)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
 
 
 def test_airflow_lists_the_plugin(local):

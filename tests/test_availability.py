@@ -9,15 +9,13 @@ loading once GitHub turns it on.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
-import duckdb
 import pytest
 from copilot_warehouse import warehouse
 from copilot_warehouse.config import Scope
 from copilot_warehouse.extract import availability
-from copilot_warehouse.extract.client import CopilotClient
 from copilot_warehouse.pipeline import gaps, ingest
+from harness.duck import query
 
 pytestmark = pytest.mark.integration
 
@@ -28,25 +26,6 @@ REPOS = "repos-1-day"
 TOKEN = "sim-token"
 
 
-@pytest.fixture
-def client(simulator) -> CopilotClient:
-    with CopilotClient(
-        simulator.url, TOKEN, max_attempts=3, backoff=0.01, max_wait=0.5, sleep=lambda s: None
-    ) as c:
-        yield c
-
-
-@pytest.fixture
-def paths(tmp_path) -> tuple[Path, Path]:
-    return tmp_path / "landing", tmp_path / "warehouse.duckdb"
-
-
-def query(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params).fetchall()
-    finally:
-        con.close()
 
 
 def repos_not_offered(simulator, scope: Scope = ORG):

@@ -37,6 +37,7 @@ from copilot_warehouse.config import ENTERPRISE, ORGANIZATION, Scope, day_range
 from copilot_warehouse.extract.client import CopilotClient
 from copilot_warehouse.pipeline import gaps, ingest
 from copilot_warehouse.transform import dbt_runner
+from harness.duck import query
 
 pytestmark = pytest.mark.integration
 
@@ -89,13 +90,6 @@ def completion_cells(obj: dict) -> list[dict]:
 def legacy_total(obj: dict, field: str) -> int:
     return sum(cell.get(field) or 0 for cell in completion_cells(obj))
 
-
-def query(db: Path, sql: str, params: tuple | list = ()) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params).fetchall()
-    finally:
-        con.close()
 
 
 # --- the warehouse ---------------------------------------------------------------------------

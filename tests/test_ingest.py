@@ -13,6 +13,7 @@ from copilot_warehouse.config import Scope
 from copilot_warehouse.extract.client import CopilotClient
 from copilot_warehouse.land import zone
 from copilot_warehouse.pipeline import ingest
+from harness.duck import query
 
 pytestmark = pytest.mark.integration
 
@@ -23,25 +24,6 @@ BEFORE_HISTORY = date(2026, 10, 1)  # before the simulator's start_day: 204
 TOKEN = "sim-token"
 
 
-@pytest.fixture
-def client(simulator) -> CopilotClient:
-    with CopilotClient(
-        simulator.url, TOKEN, max_attempts=3, backoff=0.01, max_wait=0.5, sleep=lambda s: None
-    ) as c:
-        yield c
-
-
-@pytest.fixture
-def paths(tmp_path) -> tuple[Path, Path]:
-    return tmp_path / "landing", tmp_path / "warehouse.duckdb"
-
-
-def query(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params).fetchall()
-    finally:
-        con.close()
 
 
 def assert_no_secrets(landing_root: Path, db: Path) -> None:

@@ -9,26 +9,17 @@ AIRFLOW_HOME and warehouse), logs in through ``POST /auth/token``, triggers
 from __future__ import annotations
 
 import os
-import re
 import signal
-import socket
-import subprocess
-import sys
 import time
 
 import pytest
 import requests
 from copilot_dev import local_airflow
+from harness import make_airflow
 
 pytestmark = pytest.mark.integration
 
 RUN_TIMEOUT = 600
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _api(base: str, method: str, path: str, token: str | None = None, body: dict | None = None) -> dict:
@@ -51,7 +42,7 @@ def _wait_for(predicate, timeout: float, what: str, interval: float = 3.0):
 @pytest.fixture(scope="module")
 def local(tmp_path_factory):
     root = tmp_path_factory.mktemp("local-airflow")
-    port = _free_port()
+    port = make_airflow.free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "COPILOT_"))}
     env |= {
         "COPILOT_WAREHOUSE_PATH": str(root / "warehouse.duckdb"),
@@ -60,51 +51,17 @@ def local(tmp_path_factory):
         # Keep the daily schedule from adding its own run: this test triggers the one it waits for.
         "COPILOT_INGEST_START": "2099-01-01",
     }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "copilot_dev",
-            "airflow",
-            "--home",
-            str(root / "airflow"),
-            "--port",
-            str(port),
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    lines: list[str] = []
-    try:
-        deadline = time.monotonic() + local_airflow.READY_TIMEOUT + 60
-        password = None
-        assert proc.stdout is not None
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            lines.append(line)
-            match = re.match(r"Login: admin / (\S+)", line)
-            if match:
-                password = match.group(1)
-                break
-        assert password, "make airflow never printed the login:\n" + "".join(lines[-30:])
-        base = f"http://127.0.0.1:{port}"
-        token = _api(base, "POST", "/auth/token", body={"username": "admin", "password": password})[
-            "access_token"
-        ]
-        yield {"proc": proc, "base": base, "token": token, "root": root, "lines": lines, "port": port}
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
-            try:
-                proc.wait(timeout=120)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+    with make_airflow.running(root / "airflow", port, env) as local:
+        login = {"username": "admin", "password": local.password}
+        token = _api(local.base, "POST", "/auth/token", body=login)["access_token"]
+        yield {
+            "proc": local.proc,
+            "base": local.base,
+            "token": token,
+            "root": root,
+            "lines": local.lines,
+            "port": port,
+        }
 
 
 def test_pool_and_variables_are_configured(local):

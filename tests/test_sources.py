@@ -22,13 +22,13 @@ import json
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
 from copilot_warehouse import config, warehouse
 from copilot_warehouse.config import ENTERPRISE, ORGANIZATION, Scope
 from copilot_warehouse.extract import client as client_module
 from copilot_warehouse.extract.client import CopilotApiError, CopilotClient, LegacyApiRetiredError
 from copilot_warehouse.pipeline import ingest, schedule
+from harness.duck import query
 
 pytestmark = pytest.mark.integration
 
@@ -58,14 +58,6 @@ def client(simulator):
     with make_client(simulator) as c:
         yield c
 
-
-def query(db: Path, sql: str, params: tuple | list = ()) -> list[tuple]:
-    """Rows of ``sql`` from a read-only connection."""
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params).fetchall()
-    finally:
-        con.close()
 
 
 def fetch_and_load(client, scope, days, paths, reports=None) -> tuple[list[dict], dict]:

@@ -7,15 +7,16 @@
     ) = 1
 {%- endmacro %}
 
-{#- The config of the day-partitioned incremental staging tables (the users and user-teams
-    records and what is exploded from them): a build deletes and re-inserts every scope-day it
-    reads again (incremental_day_filter), and follows column changes. -#}
-{% macro incremental_day_config() -%}
+{#- The config of the day-partitioned incremental tables: the staging users and user-teams
+    records and what is exploded from them (columns follow the raw JSON: sync_all_columns), and
+    the daily marts (columns only ever added: append_new_columns). A build deletes and re-inserts
+    every scope-day it reads again (incremental_day_filter / incremental_start_day). -#}
+{% macro incremental_day_config(on_schema_change='sync_all_columns') -%}
     {{ config(
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key=['scope_type', 'scope_name', 'day'],
-        on_schema_change='sync_all_columns',
+        on_schema_change=on_schema_change,
     ) }}
 {%- endmacro %}
 

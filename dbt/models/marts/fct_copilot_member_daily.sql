@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key=['scope_type', 'scope_name', 'day'],
-        on_schema_change='append_new_columns',
-    )
-}}
+{{ incremental_day_config(on_schema_change='append_new_columns') }}
 
 -- Scope x member x day from the per-user reports, with rolling 7- and 28-day activity.
 with

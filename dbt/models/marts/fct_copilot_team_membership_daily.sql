@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key=['scope_type', 'scope_name', 'day'],
-        on_schema_change='append_new_columns',
-    )
-}}
+{{ incremental_day_config(on_schema_change='append_new_columns') }}
 
 -- Scope x team x member x day: who was in which team on each day (user-teams-1-day). GitHub leaves
 -- out teams with fewer than 5 seated Copilot users.

@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key=['scope_type', 'scope_name', 'day'],
-        on_schema_change='append_new_columns',
-    )
-}}
+{{ incremental_day_config(on_schema_change='append_new_columns') }}
 
 -- Scope x team x day usage: each member counts in the teams they were in on that day; member
 -- counts are distinct users per team and day (a member of two teams counts in both teams, once

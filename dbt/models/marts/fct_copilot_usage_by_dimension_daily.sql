@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key=['scope_type', 'scope_name', 'day'],
-        on_schema_change='append_new_columns',
-    )
-}}
+{{ incremental_day_config(on_schema_change='append_new_columns') }}
 
 -- Scope x day x dimension value: usage by language, IDE, model and feature. Counters come from the
 -- scope's aggregate breakdowns (enterprise rows from enterprise reports); active_users is the
