@@ -10,6 +10,10 @@ slots, all started from this virtual environment. The simulator plays GitHub.
 - A 14-day backfill of ``copilot_usage_ingest`` (created through the REST API) runs to success,
   triggers ``copilot_usage_transform`` through the Asset, and leaves marts equal to the ones the
   local path builds from the same days; fetch tasks overlapped, warehouse writers never did.
+  The cluster's landing zone is on S3 (``s3://<bucket>/landing`` on moto's S3 server, started on
+  127.0.0.1 by the test): the Celery workers write every partition there and the load tasks read
+  it back, while the local path lands on a local folder, so equal marts prove the object-storage
+  landing zone as well.
 
 Everything is removed afterwards (processes, database, Redis keys), also when a test fails or the
 cluster fails to start (tested too, with the interval arithmetic the checks rely on). Needs
@@ -23,6 +27,7 @@ import json
 import re
 import shutil
 import time
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -191,8 +196,12 @@ def _project_env(sim_url: str, token: str, data_dir: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory, simulator):
-    """A running Celery cluster over the sanity DAG and the project's DAGs; torn down after."""
+def cluster(tmp_path_factory, simulator, s3_server):
+    """A running Celery cluster over the sanity DAG and the project's DAGs; torn down after.
+
+    Its landing zone is a fresh bucket on ``s3_server``: the workers get the endpoint and the
+    (fake) credentials through the AWS variables of their environment.
+    """
     reason = _services_missing()
     if reason:
         pytest.skip(reason)
@@ -206,6 +215,9 @@ def cluster(tmp_path_factory, simulator):
     # Only backfill runs: a start date far ahead keeps the scheduler from adding today's run.
     env["COPILOT_INGEST_START"] = "2099-01-01"
     env["COPILOT_DBT_TARGET_PATH"] = str(root / "dbt-target")  # not the checkout's dbt/target
+    bucket = s3_server.create_bucket(f"copilot-dist-{uuid.uuid4().hex[:10]}")
+    env[config.ENV_LANDING] = f"s3://{bucket}/landing"
+    env.update(s3_server.env())
     instance = LocalCeleryCluster(
         home=root / "airflow", dags_folder=dags, worker_concurrency=3, parallelism=6, extra_env=env
     )
@@ -312,7 +324,9 @@ def _run_local_path(simulator, data_dir: Path) -> Path:
 @pytest.mark.distributed
 @pytest.mark.integration
 @pytest.mark.timeout(900)
-def test_backfill_on_celery_builds_the_same_marts_as_the_local_path(cluster, simulator, tmp_path) -> None:
+def test_backfill_on_celery_builds_the_same_marts_as_the_local_path(
+    cluster, simulator, s3_server, tmp_path
+) -> None:
     cluster.wait_for_dags(
         [INGEST_DAG, TRANSFORM_DAG], timeout=180, files=[f"{INGEST_DAG}.py", f"{TRANSFORM_DAG}.py"]
     )
@@ -376,6 +390,14 @@ def test_backfill_on_celery_builds_the_same_marts_as_the_local_path(cluster, sim
     ]
     assert len(writers) >= len(loads)
     assert max_concurrency(writers) == 1, "two tasks of the duckdb_writer pool ran at the same time"
+
+    # The workers landed every partition on S3 (the moto bucket), none on the local disk.
+    landing = cluster.extra_env[config.ENV_LANDING]
+    bucket = landing.removeprefix("s3://").split("/", 1)[0]
+    manifests = [k for k in s3_server.keys(bucket, "landing/") if k.endswith("/_manifest.json")]
+    usage_manifests = [k for k in manifests if "/users-1-day/" in k]
+    assert len(usage_manifests) == BACKFILL_DAYS * len(ORGS), usage_manifests
+    assert not (Path(cluster.extra_env[config.ENV_WAREHOUSE]).parent / "landing").exists()
 
     # Same days through the local path, then the marts must match row for row.
     distributed = _mart_rows(Path(cluster.extra_env[config.ENV_WAREHOUSE]))

@@ -76,7 +76,30 @@ def _fs(root: str | os.PathLike[str]):
     from fsspec.implementations.local import LocalFileSystem
 
     fs, path = url_to_fs(str(root))
-    return fs, path.rstrip("/") or "/", isinstance(fs, LocalFileSystem)
+    is_local = isinstance(fs, LocalFileSystem)
+    if not is_local:
+        # fsspec reuses one instance per process and caches its listings: another process (a
+        # Celery worker) may have landed or replaced partitions since, so list afresh.
+        fs.invalidate_cache()
+    return fs, path.rstrip("/") or "/", is_local
+
+
+# Object stores: "folders" are key prefixes, and their makedirs would create a missing bucket.
+_OBJECT_STORES = {"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "adl"}
+
+
+def _is_object_store(fs: Any) -> bool:
+    protocols = fs.protocol if isinstance(fs.protocol, (tuple, list)) else (fs.protocol,)
+    return bool(_OBJECT_STORES.intersection(protocols))
+
+
+def _root_label(root: str | os.PathLike[str]) -> str:
+    """The landing root for messages, without any ``user:password@`` part of a URL."""
+    text = str(root)
+    scheme, sep, rest = text.partition("://")
+    if sep and "@" in rest.split("/", 1)[0]:
+        rest = rest.split("@", 1)[1]
+    return f"{scheme}{sep}{rest}"
 
 
 def _sha256_file(path: Path) -> tuple[int, str]:
@@ -203,7 +226,14 @@ class PartitionWriter:
         if is_local:
             _publish_local(self.staging, Path(root_path) / rel)
         else:
-            _publish_remote(fs, f"{root_path}/{rel}", self.staging, [p["file"] for p in parts])
+            try:
+                _publish_remote(fs, f"{root_path}/{rel}", self.staging, [p["file"] for p in parts])
+            except OSError as exc:  # missing bucket, refused credentials, unreachable endpoint
+                hint = " (check the storage credentials and their permissions)"
+                raise LandingError(
+                    f"{self.label}: cannot write to the landing zone {_root_label(self.root)}: "
+                    f"{type(exc).__name__}: {exc}" + (hint if isinstance(exc, PermissionError) else "")
+                ) from None
         self.committed = manifest
         return manifest
 
@@ -220,7 +250,8 @@ def _publish_remote(fs: Any, final: str, staging: Path, files: list[str]) -> Non
     if fs.exists(final):
         for path in fs.find(final):
             fs.rm(path)
-    fs.makedirs(final, exist_ok=True)
+    if not _is_object_store(fs):
+        fs.makedirs(final, exist_ok=True)
     for name in files:
         fs.put_file(str(staging / name), f"{final}/{name}")
     fs.put_file(str(staging / MANIFEST), manifest_path)
