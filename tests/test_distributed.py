@@ -43,6 +43,7 @@ from harness.distributed import (
     max_concurrency,
     wait_until,
 )
+from harness.duck import schema_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 INGEST_DAG = "copilot_usage_ingest"
@@ -263,35 +264,7 @@ def test_celery_worker_runs_tasks_in_parallel_while_the_pool_serialises_writers(
 
 def _mart_rows(warehouse: Path) -> dict[str, list[tuple]]:
     """Every marts.* table, sorted rows, without the columns that record ingest history."""
-    import duckdb
-
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        tables = [
-            r[0]
-            for r in con.execute(
-                "select table_name from information_schema.tables where table_schema = 'marts' "
-                "order by table_name"
-            ).fetchall()
-        ]
-        result = {}
-        for table in tables:
-            columns = [
-                r[0]
-                for r in con.execute(
-                    "select column_name from information_schema.columns "
-                    "where table_schema = 'marts' and table_name = ? order by ordinal_position",
-                    [table],
-                ).fetchall()
-            ]
-            kept = [c for c in columns if not (c.startswith("_") or VOLATILE_COLUMN.search(c))]
-            select = ", ".join(f'"{c}"' for c in kept)
-            result[table] = sorted(
-                con.execute(f"select {select} from marts.{table}").fetchall(), key=lambda row: repr(row)
-            )
-        return result
-    finally:
-        con.close()
+    return schema_rows(warehouse, "marts", lambda c: c.startswith("_") or bool(VOLATILE_COLUMN.search(c)))
 
 
 def _run_local_path(simulator, data_dir: Path) -> Path:

@@ -22,6 +22,7 @@ from copilot_dev import run as make_run
 from copilot_dev.simulator import SimulatorConfig, SimulatorServer
 from copilot_warehouse import config
 from copilot_warehouse import warehouse as wh
+from harness.duck import schema_rows
 
 pytestmark = pytest.mark.integration
 
@@ -46,29 +47,7 @@ def _run_pipeline(env: dict[str, str], log_dir: Path, tag: str) -> None:
 
 
 def _snapshot_marts(path: Path) -> dict[str, list[tuple]]:
-    con = wh.connect(path, read_only=True)
-    try:
-        out = {}
-        tables = con.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
-        ).fetchall()
-        for (table,) in tables:
-            cols = [
-                c
-                for (c,) in con.execute(
-                    "select column_name from information_schema.columns "
-                    "where table_schema = 'marts' and table_name = ? order by ordinal_position",
-                    [table],
-                ).fetchall()
-                if not VOLATILE_COLUMN.search(c)
-            ]
-            select = ", ".join(f'"{c}"' for c in cols)
-            out[table] = sorted(
-                con.execute(f'select {select} from marts."{table}"').fetchall(), key=lambda r: repr(r)
-            )
-        return out
-    finally:
-        con.close()
+    return schema_rows(path, "marts", VOLATILE_COLUMN.search)
 
 
 @pytest.fixture(scope="module")

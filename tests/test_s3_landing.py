@@ -12,13 +12,12 @@ import re
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
 from copilot_warehouse import config
 from copilot_warehouse.config import Scope
-from copilot_warehouse.extract.client import CopilotClient
 from copilot_warehouse.land import zone
 from copilot_warehouse.pipeline import ingest
+from harness.duck import schema_rows
 from harness.s3 import SECRET_KEY, s3_environment
 
 pytestmark = pytest.mark.integration
@@ -33,41 +32,9 @@ VOLATILE = re.compile(r"load_id|_at$")
 HISTORY = {"ingest_log", "report_availability"}
 
 
-@pytest.fixture
-def client(simulator):
-    with CopilotClient(
-        simulator.url, TOKEN, max_attempts=3, backoff=0.01, max_wait=0.5, sleep=lambda s: None
-    ) as c:
-        yield c
-
-
 def raw_rows(db: Path) -> dict[str, list[tuple]]:
     """Every raw.* table's rows, sorted, without the load-time columns (history tables distinct)."""
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        tables = [
-            r[0]
-            for r in con.execute(
-                "select table_name from information_schema.tables where table_schema = 'raw' order by 1"
-            ).fetchall()
-        ]
-        result = {}
-        for table in tables:
-            columns = [
-                r[0]
-                for r in con.execute(
-                    "select column_name from information_schema.columns "
-                    "where table_schema = 'raw' and table_name = ? order by ordinal_position",
-                    [table],
-                ).fetchall()
-            ]
-            kept = ", ".join(f'"{c}"' for c in columns if not VOLATILE.search(c))
-            distinct = "distinct " if table in HISTORY else ""
-            sql = f'select {distinct}{kept} from raw."{table}"'
-            result[table] = sorted(con.execute(sql).fetchall(), key=repr)
-        return result
-    finally:
-        con.close()
+    return schema_rows(db, "raw", VOLATILE.search, distinct=HISTORY)
 
 
 def run(client, root: str, db: Path) -> dict:
