@@ -225,3 +225,96 @@ def test_thread_retries_belong_to_the_thread_that_made_them(server, tmp_path):
         t.join()
     assert seen == {"first": 1, "second": 0}
     assert client.stats["retries"] == 1
+
+
+# --- the fetch path: up to N (scope, report, day) units at a time --------------------------------
+
+SIM_DAYS = [date(2026, 10, 6), date(2026, 10, 7), date(2026, 10, 8)]
+OTHER = Scope("organization", "acme-labs")
+
+
+def _count_units(monkeypatch) -> tuple[list[tuple[str, str, date]], dict[str, int]]:
+    """Wrap ``ingest.fetch_report``: the units asked for, in order, and the most running at once."""
+    from copilot_warehouse.pipeline import ingest
+
+    real, lock = ingest.fetch_report, threading.Lock()
+    calls: list[tuple[str, str, date]] = []
+    state = {"now": 0, "peak": 0}
+
+    def counted(client, scope, report, day, landing_root):
+        with lock:
+            calls.append((scope.name, report, day))
+            state["now"] += 1
+            state["peak"] = max(state["peak"], state["now"])
+        try:
+            return real(client, scope, report, day, landing_root)
+        finally:
+            with lock:
+                state["now"] -= 1
+
+    monkeypatch.setattr(ingest, "fetch_report", counted)
+    return calls, state
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("n", [1, 3])
+def test_a_scope_fetches_up_to_n_units_at_once_newest_day_first(simulator, tmp_path, monkeypatch, n):
+    from copilot_warehouse.pipeline import ingest
+
+    calls, state = _count_units(monkeypatch)
+    client = CopilotClient(simulator.url, "sim-token", max_connections=n, sleep=lambda s: None)
+    receipts = ingest.fetch_scope_days(client, ORG, SIM_DAYS, tmp_path / "landing")
+    reports = config.DAILY_REPORTS[config.ORGANIZATION]
+    assert [(r["day"], r["report"], r["status"]) for r in receipts] == [
+        (d.isoformat(), report, "landed") for d in SIM_DAYS for report in reports
+    ]
+    assert all(r["retries"] == 0 for r in receipts)
+    if n == 1:  # strictly one at a time, report by report: its newest day, then the others
+        assert state["peak"] == 1
+        assert calls == [("octo-demo", r, d) for r in reports for d in [SIM_DAYS[-1], *SIM_DAYS[:-1]]]
+    else:
+        assert 2 <= state["peak"] <= n
+        for report in reports:  # each report's newest day is asked for before its other days
+            days = [d for _s, r, d in calls if r == report]
+            assert days[0] == SIM_DAYS[-1] and sorted(days) == SIM_DAYS
+
+
+@pytest.mark.integration
+def test_several_scopes_share_the_bound_and_a_report_not_offered_is_asked_once(
+    simulator, tmp_path, monkeypatch
+):
+    from copilot_warehouse.pipeline import ingest
+
+    simulator.faults.add("status", match=rf"{ORG.api_prefix}/.*/repos-1-day/", times=None, status=404)
+    simulator.faults.add("status", match=r"users-1-day/2026-10-07$", times=1, status=503)
+    calls, state = _count_units(monkeypatch)
+    client = CopilotClient(simulator.url, "sim-token", max_connections=2, sleep=lambda s: None)
+    by_scope, errors = ingest.fetch_scopes_days(client, {ORG: SIM_DAYS, OTHER: SIM_DAYS}, tmp_path / "l")
+    assert errors == [] and state["peak"] == 2
+    assert simulator.count(rf"^{ORG.api_prefix}/copilot/metrics/reports/repos-1-day$") == 1
+    [repos] = [r for r in by_scope[ORG] if r["report"] == "repos-1-day"]
+    assert (repos["status"], repos["report_unavailable"], repos["day"]) == ("unavailable", True, "2026-10-08")
+    assert len(by_scope[OTHER]) == 4 * len(SIM_DAYS)
+    assert all(r["status"] == "landed" for r in by_scope[OTHER])
+    # the one retry belongs to the receipt whose request was retried, whatever thread ran it
+    retried = [r for s in (ORG, OTHER) for r in by_scope[s] if r["retries"]]
+    assert len(retried) == 1 and retried[0]["report"] == "users-1-day" and retried[0]["day"] == "2026-10-07"
+    assert client.stats["retries_by_cause"] == {"server_error": 1}
+
+
+@pytest.mark.integration
+def test_run_range_summary_has_the_request_accounting(simulator, tmp_path):
+    from copilot_warehouse.pipeline import ingest
+
+    simulator.faults.add("rate_limit_429", match=r"users-1-day/2026-10-07$", retry_after=0)
+    client = CopilotClient(simulator.url, "sim-token", max_connections=3, sleep=lambda s: None)
+    summary = ingest.run_range(client, [ORG], SIM_DAYS[:2], tmp_path / "landing", tmp_path / "w.duckdb")
+    assert summary["max_connections"] == 3
+    requests = summary["requests"]
+    # 8 report calls + 8 downloads (the simulator splits each report in parts: at least one each)
+    assert requests["requests"] == client.stats["requests"] >= 16
+    assert (requests["retried_requests"], requests["retries"], requests["retries_by_cause"]) == (
+        1,
+        1,
+        {"rate_limit": 1},
+    )
