@@ -117,27 +117,29 @@ class CountingServer:
                     status = plan.pop(0) if plan else 200
                 try:
                     time.sleep(server.delay)
-                    if status != 200:
-                        body = json.dumps({"message": "try again"}).encode()
-                        headers = {"Retry-After": "0"} if status == 429 else {}
-                    elif path.startswith("/dl/"):
-                        body, headers = b'{"user": 1}\n' * 100, {}
-                    else:
-                        base = f"http://{self.headers['Host']}"
-                        body = json.dumps(
-                            {"download_links": [f"{base}/dl/1?sig=x"], "report_day": DAY.isoformat()}
-                        ).encode()
-                        headers = {}
-                    self.send_response(status)
-                    for key, value in headers.items():
-                        self.send_header(key, value)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
                 finally:
+                    # counted out before answering: the client's request (which holds its slot until
+                    # the answer is read) surely spans this interval, so no false overlap is seen
                     with server._lock:
                         server.in_flight -= 1
+                if status != 200:
+                    body = json.dumps({"message": "try again"}).encode()
+                    headers = {"Retry-After": "0"} if status == 429 else {}
+                elif path.startswith("/dl/"):
+                    body, headers = b'{"user": 1}\n' * 100, {}
+                else:
+                    base = f"http://{self.headers['Host']}"
+                    body = json.dumps(
+                        {"download_links": [f"{base}/dl/1?sig=x"], "report_day": DAY.isoformat()}
+                    ).encode()
+                    headers = {}
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True

@@ -820,7 +820,8 @@ def run_range(
 ) -> dict[str, Any]:
     """Fetch every scope's days into the landing zone and load them (one writer), overlapped.
 
-    :func:`fetch_and_load` in stream mode: a fetch thread lands partitions (network only) while
+    :func:`fetch_and_load` in stream mode: a fetch thread lands partitions (network only, every
+    scope's (report, day) units up to the client's ``max_connections`` at a time) while
     this thread loads each one as soon as it is landed, so a backfill takes about as long as the
     slower of the two, not their sum; the warehouse is therefore held open (its write lock taken)
     for the whole run. A scope whose every call failed is reported in the summary's ``errors`` and
@@ -847,35 +848,39 @@ def run_range(
     report_list = list(reports) if reports is not None else None
     fetch_errors: list[str] = []
 
-    def fetch_scope(scope: Scope, stop: threading.Event) -> Iterator[dict[str, Any]]:
-        scope_receipts = []
-        reports_of_scope = list(report_list or config.DAILY_REPORTS[scope.type])
-        skip = (skip_reports or {}).get(scope, {})
-        for receipt in _iter_scope_fetches(
-            client, scope, day_list, reports_of_scope, landing_root, skip, stop
-        ):
-            scope_receipts.append(receipt)
+    def fetch_scopes(scope_list: list[Scope], stop: threading.Event) -> Iterator[dict[str, Any]]:
+        # every scope's (report, day) units under one bound (the client's max_connections)
+        plan = [
+            (scope, day_list, list(report_list or config.DAILY_REPORTS[scope.type]), skips.get(scope, {}))
+            for scope in scope_list
+        ]
+        by_scope: dict[Scope, list[dict[str, Any]]] = {scope: [] for scope in scope_list}
+        for receipt in _fetch_units(client, plan, landing_root, stop):
+            by_scope[Scope(receipt["scope_type"], receipt["scope_name"])].append(receipt)
             yield receipt
-        if stop.is_set():
-            return
-        for report, reason in sorted(skip.items()):
-            yield _skipped_receipt(scope, report, reason)
-        if latest_28_day:
-            for receipt in fetch_latest_28_day(client, scope, landing_root, skip_reports=skip):
-                scope_receipts.append(receipt)
-                yield receipt
-        try:
-            _raise_if_all_failed(scope, scope_receipts)
-        except IngestError as exc:
-            fetch_errors.append(str(exc))
-            log.error("%s", exc)
-        if snapshot_day is not None and not stop.is_set():
-            yield fetch_snapshot(client, scope, landing_root, snapshot_day)
+        for scope in scope_list:
+            if stop.is_set():
+                return
+            skip = skips.get(scope, {})
+            for report, reason in sorted(skip.items()):
+                yield _skipped_receipt(scope, report, reason)
+            if latest_28_day:
+                for receipt in fetch_latest_28_day(client, scope, landing_root, skip_reports=skip):
+                    by_scope[scope].append(receipt)
+                    yield receipt
+            try:
+                _raise_if_all_failed(scope, by_scope[scope])
+            except IngestError as exc:
+                fetch_errors.append(str(exc))
+                log.error("%s", exc)
+            if snapshot_day is not None and not stop.is_set():
+                yield fetch_snapshot(client, scope, landing_root, snapshot_day)
 
     timings: dict[str, float] = {}
+    skips = skip_reports or {}
     [(_, summary, receipts)] = fetch_and_load(  # stream mode: one summary, at the end
-        list(scopes),
-        fetch_scope,
+        [list(scopes)],  # one batch: all scopes' units share the client's bound
+        fetch_scopes,
         warehouse_path,
         landing_root,
         stream=True,
