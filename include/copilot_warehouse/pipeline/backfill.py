@@ -307,6 +307,7 @@ def backfill(
     )
     args = parser.parse_args(argv)
     config.price_per_ai_credit_usd()  # a malformed price stops here, before any work
+    config.max_connections()  # so does a malformed COPILOT_MAX_CONNECTIONS
     if not args.verbose:  # the chunk lines below say what happened; details only on request
         import copilot_airflow.hooks  # noqa: F401 - Airflow configures logging on import
 
