@@ -58,7 +58,7 @@ def _headline(name: str, r: dict) -> dict:
         return {"skipped": r["skipped"]}
     keys = {
         "parse_and_land": ("ratio_n", "ratio_2n", "loader_peak_mb", "loader_peak_growth"),
-        "backfill": ("minimum_calls", "time_ratio", "pair_ratio_median"),
+        "backfill": ("minimum_calls", "time_ratio", "pair_ratio_median", "connections_ratio"),
         "incremental_build": ("ratio",),
         "full_build": ("seconds",),
     }.get(name, ())

@@ -214,6 +214,10 @@ def copilot_usage_ingest():
             for report, day in work["gap_partitions"]:
                 receipts.append(ingest.fetch_report(client, scope, report, date.fromisoformat(day), root))
             receipts += ingest.fetch_scope_snapshot(client, scope, work["snapshot_day"], root)
+            from copilot_warehouse.extract.client import describe_requests
+
+            accounting = describe_requests(ingest.request_accounting(client) or {})
+            print(f"{scope.label}: GitHub: {accounting}, at most {ingest.max_connections(client)} at a time")
             return receipts
 
         @task(

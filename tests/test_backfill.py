@@ -87,6 +87,16 @@ def test_each_scope_report_day_is_asked_for_exactly_once(backfills):
     assert backfills["chunked"]["totals"]["failed"] == 0
 
 
+def test_the_backfill_counts_every_request_through_one_bounded_client(backfills):
+    for run in backfills.values():
+        totals = run["totals"]
+        assert totals["max_connections"] == config.max_connections()
+        requests = totals["requests"]
+        # every report call and download, the probes, seats and 28-day reports: one client
+        assert requests["requests"] > run["calls"]
+        assert (requests["retries"], requests["retried_requests"], requests["retries_by_cause"]) == (0, 0, {})
+
+
 _LOADER = textwrap.dedent(
     """
     import logging, sys

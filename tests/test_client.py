@@ -349,6 +349,11 @@ def test_give_up_after_max_attempts_names_scope_report_day_and_status(sleeps, rs
         "downloads": 0,
         "bytes": 0,
         "by_status": {"503": 3},
+        "requests": 1,  # one request, given up after its 2 retries
+        "retried_requests": 1,
+        "max_retries": 2,
+        "waited_seconds": round(sum(sleeps), 3),
+        "retries_by_cause": {"server_error": 2},
     }
 
 
@@ -642,7 +647,18 @@ def test_stats_copy_and_serialise_as_plain_dicts(client):
 
     client.stats.add("calls", 2)
     client.stats.status(200)
-    expected = {"calls": 2, "retries": 0, "downloads": 0, "bytes": 0, "by_status": {"200": 1}}
+    expected = {
+        "calls": 2,
+        "retries": 0,
+        "downloads": 0,
+        "bytes": 0,
+        "by_status": {"200": 1},
+        "requests": 0,
+        "retried_requests": 0,
+        "max_retries": 0,
+        "waited_seconds": 0.0,
+        "retries_by_cause": {},
+    }
     assert copy.deepcopy(client.stats) == expected
     assert type(copy.deepcopy(client.stats)) is dict
     assert json.loads(json.dumps(client.stats)) == expected

@@ -282,6 +282,7 @@ def run(argv: list[str]) -> int:
     parser.add_argument("--end-day", help="last report day (default END_DAY)")
     args = parser.parse_args(argv)
     config.price_per_ai_credit_usd()  # a malformed price stops here, before any work
+    config.max_connections()  # so does a malformed COPILOT_MAX_CONNECTIONS (the DAG tasks' clients read it)
     started = time.perf_counter()
     nothing_loaded: NothingLoadedError | None = None
     with open_source(args.start_day, args.end_day) as source:

@@ -25,6 +25,14 @@ DEFAULT_PRICE_PER_AI_CREDIT_USD = 0.04
 # the last day its data holds (the freshness check then says so instead of calling it stale).
 ENV_SIMULATOR_LAST_DAY = "COPILOT_SIMULATOR_LAST_DAY"
 MAX_PRICE_PER_AI_CREDIT_USD = 1_000_000
+# Concurrent connections to GitHub (API calls and signed-URL downloads) of one client. GitHub asks
+# integrators to avoid concurrent requests (secondary rate limits), so the default stays small: 4 is
+# what `make backfill` already used (one thread per scope, at most 4) and gets a backfill's wall
+# time close to its download time, yet keeps far below the 100 concurrent requests GitHub counts as
+# abuse. 1 means strictly one request at a time.
+ENV_MAX_CONNECTIONS = "COPILOT_MAX_CONNECTIONS"
+DEFAULT_MAX_CONNECTIONS = 4
+MAX_MAX_CONNECTIONS = 16
 DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
 DEFAULT_LANDING = "data/landing"
 DEFAULT_API_VERSION = "2026-03-10"
@@ -170,6 +178,37 @@ def price_per_ai_credit_usd(value: object = None) -> float:
             f"got {text!r}"
         )
     return price
+
+
+def max_connections(value: object = None, source: str = ENV_MAX_CONNECTIONS) -> int:
+    """How many requests one client may have in flight to GitHub at once (API calls and downloads).
+
+    Args:
+        value: the setting to check (e.g. the Connection's extra ``max_connections``); None or blank
+            reads the env var ``COPILOT_MAX_CONNECTIONS`` (unset or blank: 4).
+        source: the name the error message gives the setting.
+
+    Returns:
+        An integer from 1 to 16.
+
+    Raises:
+        ConfigError: not a whole number, or outside 1..16.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        value, source = os.environ.get(ENV_MAX_CONNECTIONS, ""), ENV_MAX_CONNECTIONS
+        if not value.strip():
+            return DEFAULT_MAX_CONNECTIONS
+    text = str(value).strip()
+    try:
+        number = int(text) if not isinstance(value, bool) else None
+    except ValueError:
+        number = None
+    if number is None or not 1 <= number <= MAX_MAX_CONNECTIONS:
+        raise ConfigError(
+            f"{source} must be a whole number of concurrent connections from 1 to {MAX_MAX_CONNECTIONS} "
+            f"(default {DEFAULT_MAX_CONNECTIONS}; GitHub asks for few concurrent requests), got {text!r}"
+        )
+    return number
 
 
 def simulator_last_day() -> date | None:

@@ -5,7 +5,11 @@ Provider-shaped (like ``HttpHook``/``GithubHook``): the Connection's host is the
 ``http://127.0.0.1:PORT``), its password the token, and its extra JSON optional client settings::
 
     AIRFLOW_CONN_GITHUB_COPILOT='{"conn_type": "http", "host": "https://api.github.com",
-        "password": "<token>", "extra": {"api_version": "2026-03-10", "timeout": 60}}'
+        "password": "<token>", "extra": {"api_version": "2026-03-10", "timeout": 60,
+        "max_connections": 4}}'
+
+``max_connections`` (1..16) bounds the requests in flight to GitHub; without it the client reads
+``COPILOT_MAX_CONNECTIONS`` (default 4).
 
 The URI form works too: ``http://:<url-quoted token>@api.github.com/https?api_version=2026-03-10``
 (the path, i.e. the Connection's schema, picks the URL scheme when the host has none).
@@ -28,7 +32,7 @@ from copilot_warehouse.extract.client import (
 )
 
 # Extra keys the hook understands, and the client argument each one sets.
-EXTRA_KEYS = ("api_version", "timeout", "max_attempts", "max_wait")
+EXTRA_KEYS = ("api_version", "timeout", "max_attempts", "max_wait", "max_connections")
 
 CONNECTION_EXAMPLE = (
     'AIRFLOW_CONN_GITHUB_COPILOT=\'{"conn_type":"http","host":"https://api.github.com",'
@@ -143,6 +147,10 @@ class GitHubCopilotHook(BaseHook):
                     settings[key] = cast(extra[key])
                 except (TypeError, ValueError):
                     raise ConfigError(f"Connection '{conn_id}' extra {key!r} must be a number") from None
+        if extra.get("max_connections") not in (None, ""):
+            settings["max_connections"] = config.max_connections(
+                extra["max_connections"], f"Connection '{conn_id}' extra 'max_connections'"
+            )
         settings.update(self.client_kwargs)
         return settings
 

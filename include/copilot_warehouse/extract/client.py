@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 
 import requests
 import tenacity
+from requests.adapters import HTTPAdapter
 
 from copilot_warehouse import __version__, config, redact
 from copilot_warehouse.config import ConfigError, Scope
@@ -238,13 +239,57 @@ class NoReport:
     detail: str
 
 
+# Why a request was retried (the keys of ``ClientStats["retries_by_cause"]``), with the words logs use.
+RETRY_CAUSES = {
+    "rate_limit": "429/403 rate limit",
+    "server_error": "5xx",
+    "connection": "connection error",
+    "short_body": "short body",
+    "expired_link": "expired link",
+}
+
+
+def retry_cause(exc: BaseException | None) -> str:
+    """The :data:`RETRY_CAUSES` key of a retried failure."""
+    if isinstance(exc, RateLimitedError):
+        return "rate_limit"
+    if isinstance(exc, ShortBodyError):
+        return "short_body"
+    if isinstance(exc, LinkExpiredError):
+        return "expired_link"
+    status = getattr(exc, "status", None)
+    if status is None:
+        return "connection"
+    return "server_error" if status >= 500 else "rate_limit" if status in (403, 429) else "server_error"
+
+
 class ClientStats(dict):
-    """Call counters (a plain dict, JSON-ready): ``calls``, ``retries``, ``downloads``, ``bytes``,
-    ``by_status`` (``{"200": n, ...}``; ``"error"`` for calls without a response)."""
+    """Call counters (a plain dict, JSON-ready), safe to update from many threads.
+
+    - ``calls``: HTTP attempts; ``by_status``: attempts per status (``"error"``: no response);
+    - ``downloads``, ``bytes``: downloads completed and their bytes;
+    - per request (one API call or one download, with all its attempts): ``requests``,
+      ``retried_requests`` (needed at least one retry), ``retries`` (in all), ``max_retries`` (the
+      most of one request), ``waited_seconds`` (``Retry-After``/rate-limit reset/backoff waits) and
+      ``retries_by_cause`` (:data:`RETRY_CAUSES` keys; ``expired_link`` counts the fresh links
+      asked for by the fetch step when a signed link expired mid-download).
+    """
 
     def __init__(self) -> None:
-        super().__init__(calls=0, retries=0, downloads=0, bytes=0, by_status={})
+        super().__init__(
+            calls=0,
+            retries=0,
+            downloads=0,
+            bytes=0,
+            by_status={},
+            requests=0,
+            retried_requests=0,
+            max_retries=0,
+            waited_seconds=0.0,
+            retries_by_cause={},
+        )
         self._lock = threading.Lock()
+        self._local = threading.local()
 
     def add(self, key: str, n: int = 1) -> None:
         """Add ``n`` to counter ``key``."""
@@ -257,13 +302,87 @@ class ClientStats(dict):
         with self._lock:
             self["by_status"][key] = self["by_status"].get(key, 0) + 1
 
+    def retry(self, cause: str, waited: float = 0.0) -> None:
+        """Count one retry of the current request (``cause`` a :data:`RETRY_CAUSES` key)."""
+        with self._lock:
+            self["retries"] += 1
+            self["waited_seconds"] += max(0.0, float(waited))
+            causes = self["retries_by_cause"]
+            causes[cause] = causes.get(cause, 0) + 1
+        self._local.retries = self.thread_retries() + 1
+
+    def request_done(self, retries: int) -> None:
+        """Count one finished request (succeeded or given up) that was retried ``retries`` times."""
+        with self._lock:
+            self["requests"] += 1
+            if retries:
+                self["retried_requests"] += 1
+                self["max_retries"] = max(self["max_retries"], retries)
+
+    def link_refreshed(self) -> None:
+        """Count fresh links asked for because a signed link expired (a retry of one download)."""
+        with self._lock:
+            self["retries"] += 1
+            self["retried_requests"] += 1
+            self["max_retries"] = max(self["max_retries"], 1)
+            causes = self["retries_by_cause"]
+            causes["expired_link"] = causes.get("expired_link", 0) + 1
+
+    def thread_retries(self) -> int:
+        """Retries made by the calling thread so far (per-receipt counts under concurrency)."""
+        return getattr(self._local, "retries", 0)
+
     def snapshot(self) -> dict[str, Any]:
         """A deep copy, safe to put in XCom or a summary."""
         with self._lock:
-            return {**self, "by_status": dict(self["by_status"])}
+            return {
+                **self,
+                "by_status": dict(self["by_status"]),
+                "retries_by_cause": dict(self["retries_by_cause"]),
+                "waited_seconds": round(self["waited_seconds"], 3),
+            }
 
     def __reduce__(self):  # pickle/deepcopy give a plain dict (the lock cannot be copied)
         return (dict, (self.snapshot(),))
+
+
+REQUEST_KEYS = (
+    "requests",
+    "retried_requests",
+    "retries",
+    "max_retries",
+    "waited_seconds",
+    "retries_by_cause",
+)
+
+
+def request_accounting(stats: dict[str, Any], before: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The per-request figures of a stats snapshot (minus ``before``, for one part of a run)."""
+    out: dict[str, Any] = {}
+    for key in REQUEST_KEYS:
+        value = stats.get(key, {} if key == "retries_by_cause" else 0)
+        if key == "retries_by_cause":
+            prior = (before or {}).get(key, {})
+            value = {k: v - prior.get(k, 0) for k, v in value.items() if v - prior.get(k, 0)}
+        elif before is not None and key != "max_retries":
+            value = value - before.get(key, 0)
+        out[key] = round(value, 3) if isinstance(value, float) else value
+    return out
+
+
+def describe_requests(accounting: dict[str, Any]) -> str:
+    """``N requests, R retried (X retries, W s waited: 2 429/403 rate limit, 1 5xx)`` for log lines."""
+    a = accounting
+    text = (
+        f"{a.get('requests', 0)} requests, {a.get('retried_requests', 0)} retried "
+        f"({a.get('retries', 0)} retries, {float(a.get('waited_seconds', 0)):.1f} s waited"
+    )
+    causes = a.get("retries_by_cause") or {}
+    if causes:
+        text += ": " + ", ".join(f"{n} {RETRY_CAUSES.get(k, k)}" for k, n in sorted(causes.items()))
+    if a.get("max_retries"):
+        text += f"; at most {a['max_retries']} for one request"
+    return text + ")"
 
 
 # --- base URLs --------------------------------------------------------------------------------
@@ -421,6 +540,11 @@ class CopilotClient:
         max_wait: cap, in seconds, of any single wait (``Retry-After``, rate-limit reset, backoff).
         backoff: base of the exponential backoff, seconds.
         user_agent: ``User-Agent`` header value.
+        max_connections: requests in flight at once, API calls and downloads together (1..16;
+            default ``COPILOT_MAX_CONNECTIONS``, else 4): each HTTP attempt holds one of that many
+            slots (never while waiting to retry), and both sessions' connection pools hold that
+            many connections per host and block rather than open more (``pool_block``).
+            The client is safe to share between threads.
     """
 
     def __init__(
@@ -436,6 +560,7 @@ class CopilotClient:
         max_wait: float = DEFAULT_MAX_WAIT,
         backoff: float = 1.0,
         user_agent: str = USER_AGENT,
+        max_connections: int | str | None = None,
     ) -> None:
         if not token or not str(token).strip():
             raise ConfigError(
@@ -454,7 +579,10 @@ class CopilotClient:
         self.backoff = float(backoff)
         self._sleep = sleep
         self.stats = ClientStats()
-        self.session = session or requests.Session()
+        self.max_connections = config.max_connections(max_connections, "max_connections")
+        # one slot per request in flight, API calls and downloads together: N=1 is strictly serial
+        self._slots = threading.BoundedSemaphore(self.max_connections)
+        self.session = session or self._pooled(requests.Session())
         self.session.headers.update(
             {
                 "Accept": "application/vnd.github+json",
@@ -465,9 +593,16 @@ class CopilotClient:
         )
         # Signed download links must never receive the token: a separate session, no credentials,
         # and no ~/.netrc lookup either.
-        self.download_session = requests.Session()
+        self.download_session = self._pooled(requests.Session())
         self.download_session.trust_env = False
         self.download_session.headers.update({"User-Agent": user_agent, "Accept": "*/*"})
+
+    def _pooled(self, session: requests.Session) -> requests.Session:
+        """Mount connection pools of ``max_connections`` per host that block when all are in use."""
+        adapter = HTTPAdapter(pool_maxsize=self.max_connections, pool_block=True)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        return session
 
     def __repr__(self) -> str:
         return f"CopilotClient(base_url={self.base_url!r}, api_version={self.api_version!r})"
@@ -496,12 +631,18 @@ class CopilotClient:
         return ceiling * (0.5 + random.random() / 2)
 
     def _retry(self, fn: Callable[[], Any], what: str, ctx: dict[str, Any]) -> Any:
-        """Run ``fn`` with retries on :class:`RetryableApiError`; give up with a clear error."""
+        """Run ``fn`` with retries on :class:`RetryableApiError`; give up with a clear error.
+
+        Counts the request, its retries, their causes and waits in :attr:`stats`.
+        """
+        retries = 0
 
         def before_sleep(state: tenacity.RetryCallState) -> None:
-            self.stats.add("retries")
+            nonlocal retries
+            retries += 1
             exc = state.outcome.exception() if state.outcome else None
             wait = state.next_action.sleep if state.next_action else 0.0
+            self.stats.retry(retry_cause(exc), wait)
             reason = exc.brief if isinstance(exc, CopilotApiError) else redact.exception_text(exc)
             log.warning(
                 "%s: attempt %d/%d failed (%s); retrying in %.1f s",
@@ -534,6 +675,8 @@ class CopilotClient:
                 f"gave up after {self.max_attempts} attempts; last error: {detail}",
                 request_id=getattr(last, "request_id", None),
             ) from None
+        finally:
+            self.stats.request_done(retries)
 
     def _transient(self, exc: requests.RequestException, ctx: dict[str, Any]) -> RetryableApiError:
         self.stats.status(None)
@@ -628,7 +771,8 @@ class CopilotClient:
         def attempt() -> requests.Response:
             self.stats.add("calls")
             try:
-                resp = self.session.get(url, params=params, timeout=self.timeout)
+                with self._slots:  # the whole body is read inside (stream=False)
+                    resp = self.session.get(url, params=params, timeout=self.timeout)
             except _TRANSIENT_EXCEPTIONS as exc:
                 raise self._transient(exc, ctx) from None
             self.stats.status(resp.status_code)
@@ -794,6 +938,10 @@ class CopilotClient:
         what = f"{what} download from {host}".strip()
 
         def attempt() -> int:
+            with self._slots:  # held until the body is read and the connection is back in the pool
+                return attempt_in_slot()
+
+        def attempt_in_slot() -> int:
             self.stats.add("calls")
             tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.tmp")
             try:

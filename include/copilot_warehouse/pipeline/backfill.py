@@ -24,7 +24,6 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -160,9 +159,14 @@ def backfill_range(
         today: the UTC day of the run (default: now): the seats snapshot day and the reference
             for GitHub's history window.
 
+    Every request to GitHub goes through one client, so ``COPILOT_MAX_CONNECTIONS`` (or the
+    Connection's extra ``max_connections``) bounds them all: a chunk's (scope, report, day) units
+    download up to that many at a time (:func:`~copilot_warehouse.pipeline.ingest.fetch_scopes_days`).
+
     Returns:
         ``{"chunks", "partitions", "records", "failed", "no_report", "skipped_scopes",
-        "unavailable_reports", "seconds"}``.
+        "unavailable_reports", "seconds", "max_connections", "requests"}`` (``requests``: the
+        client's per-request retry accounting, :func:`~copilot_warehouse.extract.client.request_accounting`).
 
     Raises:
         NothingLoadedError: every scope was skipped (after the transform built empty marts).
@@ -170,6 +174,7 @@ def backfill_range(
     """
     from copilot_warehouse import warehouse as wh
     from copilot_warehouse.extract import availability
+    from copilot_warehouse.extract.client import describe_requests
     from copilot_warehouse.pipeline import ingest
 
     warehouse = str(warehouse or config.warehouse_path())
@@ -197,38 +202,30 @@ def backfill_range(
     for line in unavailable:
         _say(f"  {line}")
 
+    client = probe  # one client, so COPILOT_MAX_CONNECTIONS bounds every request of the backfill
+    chunk_requests: dict[int, dict] = {}
+
     def fetch_chunk(batch: tuple[int, list[date]], stop) -> list[dict]:
         index, chunk = batch
-        receipts: list[dict] = []
-
-        def one(scope: config.Scope) -> list[dict]:
-            days = [d for d in chunk if d in days_by_scope[scope]]
-            if not days:
-                return []
-            try:
-                return [
-                    r
-                    for r in ingest.fetch_scope_days(
-                        client_for(source), scope, days, landing_root, skip_reports=skip[scope]
-                    )
-                    if r.get("checked", True)  # reports skipped as known are said once, above
-                ]
-            except ingest.IngestError as exc:  # every call failed: logged, the other scopes go on
-                _say(f"  {exc}")
-                return []
-
-        with ThreadPoolExecutor(max_workers=min(4, max(1, len(scopes)))) as pool:
-            for result in pool.map(one, scopes):
-                receipts += result
+        before = ingest.request_accounting(client)
+        days = {s: [d for d in chunk if d in days_by_scope[s]] for s in scopes}
+        # every (scope, report, day) of the chunk, up to max_connections at a time
+        by_scope, errors = ingest.fetch_scopes_days(
+            client, {s: d for s, d in days.items() if d}, landing_root, skip_reports=skip, stop=stop
+        )
+        for error in errors:  # every call of a scope failed: said, the other scopes go on
+            _say(f"  {error}")
+        # reports skipped as known are said once, above
+        receipts = [r for s in scopes for r in by_scope.get(s, []) if r.get("checked", True)]
         for r in receipts:  # found unavailable on its newest day: not asked for in later chunks
             if r["status"] == ingest.UNAVAILABLE and r.get("report_unavailable"):
                 scope = config.Scope(r["scope_type"], r["scope_name"])
                 skip[scope][r["report"]] = r.get("message") or "not offered"
         if index == len(chunks) - 1:  # once, like a DAG run: today's seats/billing, 28-day reports
-            client = client_for(source)
             for scope in scopes:
                 receipts += ingest.fetch_scope_snapshot(client, scope, today, landing_root)
                 receipts += ingest.fetch_latest_28_day(client, scope, landing_root, skip_reports=skip[scope])
+        chunk_requests[index] = ingest.request_accounting(client, before)
         return receipts
 
     totals = {"partitions": 0, "records": 0, "failed": 0, "no_report": 0}
@@ -251,7 +248,8 @@ def backfill_range(
             totals["no_report"] += t["no_report"]
             _say(
                 f"  chunk {index + 1}/{len(chunks)} {chunk[0]}..{chunk[-1]}: {t['days_loaded']} partitions, "
-                f"{t['records']} records, {t['no_report']} without report, {t['failed']} failed"
+                f"{t['records']} records, {t['no_report']} without report, {t['failed']} failed; "
+                f"GitHub: {describe_requests(chunk_requests.get(index) or {})}"
             )
     if transform:
         transform_warehouse(warehouse)
@@ -260,6 +258,8 @@ def backfill_range(
         raise NothingLoadedError(schedule.nothing_loaded_line(not_loaded))
     totals |= {
         "chunks": len(chunks),
+        "max_connections": client.max_connections,
+        "requests": ingest.request_accounting(client),
         "skipped_scopes": skipped,
         "unavailable_reports": unavailable,
         "seconds": round(time.perf_counter() - started, 1),
@@ -307,6 +307,7 @@ def backfill(
     )
     args = parser.parse_args(argv)
     config.price_per_ai_credit_usd()  # a malformed price stops here, before any work
+    config.max_connections()  # so does a malformed COPILOT_MAX_CONNECTIONS
     if not args.verbose:  # the chunk lines below say what happened; details only on request
         import copilot_airflow.hooks  # noqa: F401 - Airflow configures logging on import
 
@@ -325,9 +326,12 @@ def backfill(
         except KeyboardInterrupt:
             _say("interrupted: partitions loaded so far are kept; run the same command again to finish")
             return 130
+    from copilot_warehouse.extract.client import describe_requests
+
     _say(
         f"Backfill done in {totals['seconds']}s: {totals['partitions']} partitions, {totals['records']} "
-        f"records, {totals['no_report']} without report, {totals['failed']} failed"
+        f"records, {totals['no_report']} without report, {totals['failed']} failed; GitHub: "
+        f"{describe_requests(totals['requests'] or {})}, at most {totals['max_connections']} at a time"
     )
     code = print_summary() if not args.no_transform else 0
     return 1 if totals["failed"] else code

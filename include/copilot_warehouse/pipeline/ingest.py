@@ -6,7 +6,9 @@ only DuckDB writer of ingest):
 
 - :func:`fetch_scope_days` asks for each (report, day) of a scope, downloads every part into the
   landing zone and returns one receipt per call; a report whose newest day answers 404 is not
-  offered for that scope (:mod:`availability`) and its other days are not asked for;
+  offered for that scope (:mod:`availability`) and its other days are not asked for. Up to the
+  client's ``max_connections`` (``COPILOT_MAX_CONNECTIONS``) units run at once
+  (:func:`fetch_scopes_days`: several scopes under the same bound);
 - :func:`fetch_snapshot` lands the seats/billing snapshot of a scope;
 - :func:`load_receipts` opens the warehouse once and loads each landed partition, logging the
   others (204, failures) in ``raw.ingest_log``; it returns the run summary;
@@ -78,8 +80,27 @@ def _receipt(
 
 
 def _retries(client: Any) -> int:
+    """Retries the client made so far for the calling thread (one receipt is fetched by one thread)."""
     stats = getattr(client, "stats", None) or {}
+    if hasattr(stats, "thread_retries"):
+        return int(stats.thread_retries())
     return int(stats.get("retries", 0)) if isinstance(stats, dict) else 0
+
+
+def max_connections(client: Any) -> int:
+    """How many (scope, report, day) units to fetch at once: the client's ``max_connections``."""
+    value = getattr(client, "max_connections", None)
+    return value if isinstance(value, int) and value >= 1 else 1
+
+
+def request_accounting(client: Any, before: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """The client's per-request retry accounting (minus ``before``), or None for a client without."""
+    from copilot_warehouse.extract.client import request_accounting as accounting
+
+    stats = getattr(client, "stats", None)
+    if not hasattr(stats, "snapshot"):
+        return None
+    return accounting(stats.snapshot(), before)
 
 
 def _api_error_type() -> type[Exception]:
@@ -159,6 +180,8 @@ def fetch_report(
                 refreshes += 1
                 if refreshes > MAX_LINK_REFRESHES:
                     raise
+                if hasattr(getattr(client, "stats", None), "link_refreshed"):
+                    client.stats.link_refreshed()
                 log.warning("%s: a download link expired; asking for fresh links (%d)", label, refreshes)
                 continue
             log.info("%s: landed %d parts, %d bytes", label, len(links.links), nbytes)
@@ -232,13 +255,56 @@ def fetch_scope_days(
     report_list = list(reports) if reports is not None else list(config.DAILY_REPORTS[scope.type])
     skip = dict(skip_reports or {})
     receipts = list(_iter_scope_fetches(client, scope, day_list, report_list, landing_root, skip))
-    order = {r: i for i, r in enumerate(report_list)}
-    receipts.sort(key=lambda r: (r["day"] or "", order[r["report"]]))
+    _sort_receipts(receipts, report_list)
     if latest_28_day:
         receipts += fetch_latest_28_day(client, scope, landing_root, skip_reports=skip)
     receipts += [_skipped_receipt(scope, report, reason) for report, reason in sorted(skip.items())]
     _raise_if_all_failed(scope, receipts)
     return receipts
+
+
+def _sort_receipts(receipts: list[dict[str, Any]], report_list: list[str]) -> None:
+    order = {r: i for i, r in enumerate(report_list)}
+    receipts.sort(key=lambda r: (r["day"] or "", order[r["report"]]))
+
+
+def fetch_scopes_days(
+    client: Any,
+    days_by_scope: dict[Scope, Iterable[date | str]],
+    landing_root: str | os.PathLike[str],
+    *,
+    skip_reports: dict[Scope, dict[str, str]] | None = None,
+    stop: threading.Event | None = None,
+) -> tuple[dict[Scope, list[dict[str, Any]]], list[str]]:
+    """:func:`fetch_scope_days` for several scopes at once, sharing one bound on connections.
+
+    Every (scope, report, day) of every scope goes through one :func:`_fetch_units`, so the
+    client's ``max_connections`` bounds the whole fetch (``make backfill`` fetches a chunk so).
+
+    Returns:
+        ``({scope: receipts}, errors)``: each scope's receipts as :func:`fetch_scope_days` gives
+        them (without ``latest_28_day``), and one message per scope whose every call failed (its
+        receipts are then dropped, as that function would raise).
+    """
+    plan = []
+    for scope, days in days_by_scope.items():
+        day_list = sorted({config.parse_day(d) for d in days})
+        skip = dict((skip_reports or {}).get(scope, {}))
+        plan.append((scope, day_list, list(config.DAILY_REPORTS[scope.type]), skip))
+    by_scope: dict[Scope, list[dict[str, Any]]] = {scope: [] for scope, *_ in plan}
+    for receipt in _fetch_units(client, plan, landing_root, stop):
+        by_scope[Scope(receipt["scope_type"], receipt["scope_name"])].append(receipt)
+    errors = []
+    for scope, _days, report_list, skip in plan:
+        receipts = by_scope[scope]
+        _sort_receipts(receipts, report_list)
+        receipts += [_skipped_receipt(scope, report, reason) for report, reason in sorted(skip.items())]
+        try:
+            _raise_if_all_failed(scope, receipts)
+        except IngestError as exc:
+            errors.append(str(exc))
+            by_scope[scope] = []
+    return by_scope, errors
 
 
 def _iter_scope_fetches(
@@ -252,29 +318,69 @@ def _iter_scope_fetches(
 ) -> Iterator[dict[str, Any]]:
     """Fetch each report of a scope, newest day first, and yield each receipt as it is landed.
 
-    A 404 on a report's newest day ends that report (``report_unavailable``); ``skip`` reports
-    are not asked for; ``stop`` ends the iteration early.
+    :func:`_fetch_units` for one scope (up to the client's ``max_connections`` at a time).
     """
-    for report in report_list:
-        if report in skip or not day_list:
-            continue
-        if stop is not None and stop.is_set():
-            return
-        newest = fetch_report(client, scope, report, day_list[-1], landing_root)
-        if newest["status"] == UNAVAILABLE:
-            newest["report_unavailable"] = True
-            log.warning(
-                "%s %s: HTTP 404 on its newest day; its other days are not asked for",
-                scope.label,
-                report,
-            )
-            yield newest
-            continue
-        yield newest
-        for day in day_list[:-1]:
-            if stop is not None and stop.is_set():
-                return
-            yield fetch_report(client, scope, report, day, landing_root)
+    yield from _fetch_units(client, [(scope, day_list, report_list, skip)], landing_root, stop)
+
+
+def _fetch_units(
+    client: Any,
+    plan: list[tuple[Scope, list[date], list[str], dict[str, str]]],
+    landing_root: str | os.PathLike[str],
+    stop: threading.Event | None = None,
+    workers: int | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Fetch every (scope, report, day) of ``plan``, up to ``workers`` at a time; yield each receipt.
+
+    ``plan`` holds ``(scope, days, reports, skip)``. Each report's newest day is asked for first: a
+    404 there ends that report (``report_unavailable``, its other days never asked for); once it
+    answered, its other days (oldest first) go ahead of the reports not started yet, so with one
+    worker the order is exactly report by report, newest day then the others. ``skip`` reports are
+    not asked for; ``stop`` ends the submissions early (units in flight finish). Receipts come in
+    the order they finish. ``workers`` defaults to the client's ``max_connections``; the client
+    bounds the requests in flight to the same number (a unit is one report call then its downloads,
+    so the units hold at most that many connections).
+    """
+    from collections import deque
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+    workers = workers or max_connections(client)
+    ready: deque[tuple[Scope, str, date, list[date]]] = deque(
+        (scope, report, days[-1], days[:-1])
+        for scope, days, reports, skip in plan
+        if days
+        for report in reports
+        if report not in skip
+    )
+    if not ready:
+        return
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="copilot-fetch-unit") as pool:
+        running: dict[Any, tuple[Scope, str, list[date]]] = {}
+        try:
+            while ready or running:
+                while ready and len(running) < workers and not (stop is not None and stop.is_set()):
+                    scope, report, day, later = ready.popleft()
+                    future = pool.submit(fetch_report, client, scope, report, day, landing_root)
+                    running[future] = (scope, report, later)
+                if not running:
+                    return
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    scope, report, later = running.pop(future)
+                    receipt = future.result()
+                    if later is not None and receipt["status"] == UNAVAILABLE:
+                        receipt["report_unavailable"] = True
+                        log.warning(
+                            "%s %s: HTTP 404 on its newest day; its other days are not asked for",
+                            scope.label,
+                            report,
+                        )
+                    elif later:  # the newest day answered: its other days go first, oldest first
+                        ready.extendleft((scope, report, day, None) for day in reversed(later))
+                    yield receipt
+        finally:
+            for future in running:
+                future.cancel()
 
 
 def _skipped_receipt(scope: Scope, report: str, reason: str) -> dict[str, Any]:
@@ -714,7 +820,8 @@ def run_range(
 ) -> dict[str, Any]:
     """Fetch every scope's days into the landing zone and load them (one writer), overlapped.
 
-    :func:`fetch_and_load` in stream mode: a fetch thread lands partitions (network only) while
+    :func:`fetch_and_load` in stream mode: a fetch thread lands partitions (network only, every
+    scope's (report, day) units up to the client's ``max_connections`` at a time) while
     this thread loads each one as soon as it is landed, so a backfill takes about as long as the
     slower of the two, not their sum; the warehouse is therefore held open (its write lock taken)
     for the whole run. A scope whose every call failed is reported in the summary's ``errors`` and
@@ -728,45 +835,52 @@ def run_range(
 
     Returns:
         The :func:`load_receipts` summary plus ``receipts`` (count per status), ``fetch_seconds``
-        (wall time of the fetch thread), ``load_seconds`` (time spent loading) and ``seconds``.
+        (wall time of the fetch thread), ``load_seconds`` (time spent loading), ``seconds`` and,
+        for a ``CopilotClient``, ``max_connections`` and ``requests`` (the run's per-request retry
+        accounting, :func:`request_accounting`).
 
     Raises:
         warehouse.WarehouseLockedError: the warehouse stayed locked (fetching stops too).
     """
     started = time.perf_counter()
+    before = request_accounting(client)
     day_list = sorted({config.parse_day(d) for d in days})
     report_list = list(reports) if reports is not None else None
     fetch_errors: list[str] = []
 
-    def fetch_scope(scope: Scope, stop: threading.Event) -> Iterator[dict[str, Any]]:
-        scope_receipts = []
-        reports_of_scope = list(report_list or config.DAILY_REPORTS[scope.type])
-        skip = (skip_reports or {}).get(scope, {})
-        for receipt in _iter_scope_fetches(
-            client, scope, day_list, reports_of_scope, landing_root, skip, stop
-        ):
-            scope_receipts.append(receipt)
+    def fetch_scopes(scope_list: list[Scope], stop: threading.Event) -> Iterator[dict[str, Any]]:
+        # every scope's (report, day) units under one bound (the client's max_connections)
+        plan = [
+            (scope, day_list, list(report_list or config.DAILY_REPORTS[scope.type]), skips.get(scope, {}))
+            for scope in scope_list
+        ]
+        by_scope: dict[Scope, list[dict[str, Any]]] = {scope: [] for scope in scope_list}
+        for receipt in _fetch_units(client, plan, landing_root, stop):
+            by_scope[Scope(receipt["scope_type"], receipt["scope_name"])].append(receipt)
             yield receipt
-        if stop.is_set():
-            return
-        for report, reason in sorted(skip.items()):
-            yield _skipped_receipt(scope, report, reason)
-        if latest_28_day:
-            for receipt in fetch_latest_28_day(client, scope, landing_root, skip_reports=skip):
-                scope_receipts.append(receipt)
-                yield receipt
-        try:
-            _raise_if_all_failed(scope, scope_receipts)
-        except IngestError as exc:
-            fetch_errors.append(str(exc))
-            log.error("%s", exc)
-        if snapshot_day is not None and not stop.is_set():
-            yield fetch_snapshot(client, scope, landing_root, snapshot_day)
+        for scope in scope_list:
+            if stop.is_set():
+                return
+            skip = skips.get(scope, {})
+            for report, reason in sorted(skip.items()):
+                yield _skipped_receipt(scope, report, reason)
+            if latest_28_day:
+                for receipt in fetch_latest_28_day(client, scope, landing_root, skip_reports=skip):
+                    by_scope[scope].append(receipt)
+                    yield receipt
+            try:
+                _raise_if_all_failed(scope, by_scope[scope])
+            except IngestError as exc:
+                fetch_errors.append(str(exc))
+                log.error("%s", exc)
+            if snapshot_day is not None and not stop.is_set():
+                yield fetch_snapshot(client, scope, landing_root, snapshot_day)
 
     timings: dict[str, float] = {}
+    skips = skip_reports or {}
     [(_, summary, receipts)] = fetch_and_load(  # stream mode: one summary, at the end
-        list(scopes),
-        fetch_scope,
+        [list(scopes)],  # one batch: all scopes' units share the client's bound
+        fetch_scopes,
         warehouse_path,
         landing_root,
         stream=True,
@@ -785,6 +899,13 @@ def run_range(
         raise IngestError(f"{exc} | also: " + " | ".join(fetch_errors)[:1000]) from None
     summary["receipts"] = by_status
     summary["errors"] = fetch_errors + summary["errors"]
+    accounting = request_accounting(client, before)
+    if accounting is not None:
+        from copilot_warehouse.extract.client import describe_requests
+
+        summary["max_connections"] = max_connections(client)
+        summary["requests"] = accounting
+        log.info("GitHub: %s, at most %d at a time", describe_requests(accounting), max_connections(client))
     summary["fetch_seconds"] = round(timings["fetch_seconds"], 3)
     summary["load_seconds"] = round(timings["load_seconds"], 3)
     summary["seconds"] = round(time.perf_counter() - started, 3)
@@ -820,10 +941,13 @@ __all__ = [
     "fetch_report",
     "fetch_scope_days",
     "fetch_scope_snapshot",
+    "fetch_scopes_days",
     "fetch_snapshot",
     "finish_summary",
     "landed_receipts",
+    "request_accounting",
     "load_receipts",
+    "max_connections",
     "run_range",
     "summary_lines",
 ]
