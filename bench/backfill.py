@@ -46,46 +46,12 @@ def days_of(start: date, n: int) -> list[date]:
 
 # --- download-only: the floor for fetching the same files ---------------------------------
 def download_only(url: str, token: str, days: list[date], dest: Path, connections: int = 1) -> dict:
-    """Fetch every daily report's links and download every part with a plain requests loop.
+    """Fetch every daily report's links and download every part with plain requests (no retries).
 
-    With ``connections`` > 1 the (report, day) units run that many at a time, each one report call
+    The (report, day) units run ``connections`` at a time (1: one after another), each one report call
     then its downloads, over pools of that many connections per host (as the client does).
     """
-    if connections > 1:
-        return _download_only_pooled(url, token, days, dest, connections)
-    import requests
-    from copilot_warehouse import config
-
-    api = requests.Session()
-    api.headers.update(
-        {
-            "Authorization": f"Bearer {token}",
-            "Accept": "application/vnd.github+json",
-            "X-GitHub-Api-Version": config.DEFAULT_API_VERSION,
-        }
-    )
-    dl = requests.Session()
-    files = nbytes = 0
-    t0 = time.perf_counter()
-    for day in days:
-        for report in config.DAILY_REPORTS[config.ORGANIZATION]:
-            resp = api.get(
-                f"{url}/orgs/{ORG}/copilot/metrics/reports/{report}", params={"day": day.isoformat()}
-            )
-            if resp.status_code == 204:
-                continue
-            resp.raise_for_status()
-            folder = dest / report / day.isoformat()
-            folder.mkdir(parents=True, exist_ok=True)
-            for k, link in enumerate(resp.json()["download_links"], 1):
-                with dl.get(link, stream=True) as part:
-                    part.raise_for_status()
-                    with (folder / f"part-{k:04d}.ndjson").open("wb") as fh:
-                        for chunk in part.iter_content(1 << 20):
-                            fh.write(chunk)
-                            nbytes += len(chunk)
-                files += 1
-    return {"seconds": time.perf_counter() - t0, "files": files, "bytes": nbytes}
+    return _download_only_pooled(url, token, days, dest, max(1, connections))
 
 
 def _download_only_pooled(url: str, token: str, days: list[date], dest: Path, connections: int) -> dict:
@@ -238,15 +204,9 @@ def _requests_of(run: dict) -> dict | None:
     summary = run.get("summary")
     accounting = summary.get("requests") if isinstance(summary, dict) else None
     if accounting is None and "requests" in run.get("client_stats", {}):
-        keys = (
-            "requests",
-            "retried_requests",
-            "retries",
-            "max_retries",
-            "waited_seconds",
-            "retries_by_cause",
-        )
-        accounting = {k: run["client_stats"].get(k) for k in keys}
+        from copilot_warehouse.extract.client import REQUEST_KEYS
+
+        accounting = {k: run["client_stats"].get(k) for k in REQUEST_KEYS}
     return accounting
 
 
