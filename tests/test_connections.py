@@ -178,7 +178,7 @@ def test_never_more_than_n_requests_in_flight(server, tmp_path, n):
 
 
 def test_retries_are_counted_per_request_under_concurrency(server, tmp_path):
-    server.fail = {"/dl/": [503, 429, 503, 503]}  # the first four downloads fail once each (or twice)
+    server.fail = {"/dl/": [503, 429, 503, 503]}  # the first four download attempts fail
     server.fail["/orgs/"] = [502]
     sleeps: list[float] = []
     client = CopilotClient(server.url, TOKEN, max_connections=3, sleep=sleeps.append, backoff=0.01)
@@ -188,7 +188,11 @@ def test_retries_are_counted_per_request_under_concurrency(server, tmp_path):
     assert accounting["requests"] == 20
     assert accounting["retries"] == 5 == len(sleeps)
     assert accounting["retries_by_cause"] == {"server_error": 4, "rate_limit": 1}
-    assert 4 <= accounting["retried_requests"] <= 5 and accounting["max_retries"] in (1, 2)
+    # Which request meets which planned failure depends on thread timing: a download retried at
+    # once may meet the next planned failure too. Whatever the order, 5 retries spread over 2..5
+    # requests (the API call and at least one download), and the most retried one had 1..4.
+    retried, most = accounting["retried_requests"], accounting["max_retries"]
+    assert 2 <= retried <= 5 and 1 <= most <= 4 and (retried - 1) + most <= 5
     assert accounting["waited_seconds"] == pytest.approx(sum(sleeps), abs=0.01)
     assert server.peak <= 3
     line = describe_requests(accounting)
