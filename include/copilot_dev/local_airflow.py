@@ -129,6 +129,12 @@ def main(argv: list[str]) -> int:
     try:
         print(f"Preparing Airflow in {home} (database, pool {config.DUCKDB_POOL})...", flush=True)
         airflow_env.prepare(env)
+        if not args.paused:
+            # DAGs that `make run` (airflow dags test) already created were created paused: unpause
+            # the project's DAGs so the schedule runs here. On a fresh home nothing matches (no-op).
+            airflow_env.airflow_cmd(
+                env, "dags", "unpause", "--treat-dag-id-as-regex", "-y", "^copilot_", check=False, timeout=180
+            )
         log_path = home / "standalone.log"
         print(f"Starting airflow standalone (log: {log_path}); data from {source}", flush=True)
         with open(log_path, "a", encoding="utf-8") as log_file:
