@@ -309,6 +309,8 @@ def backfill(
     config.price_per_ai_credit_usd()  # a malformed price stops here, before any work
     config.max_connections()  # so does a malformed COPILOT_MAX_CONNECTIONS
     if not args.verbose:  # the chunk lines below say what happened; details only on request
+        # Airflow's own loggers (the hook's) follow Airflow's level, read when Airflow is imported
+        os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
         import copilot_airflow.hooks  # noqa: F401 - Airflow configures logging on import
 
         for name in ("copilot_warehouse", "airflow.task.hooks"):
