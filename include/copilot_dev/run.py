@@ -294,7 +294,8 @@ def run(argv: list[str]) -> int:
             run_pipeline(env, source.start, source.end)
         except NothingLoadedError as exc:
             nothing_loaded = exc
-    code = print_summary(env[config.ENV_WAREHOUSE], source.scopes)
+    # nothing loaded (e.g. a wrong token): every figure shown is from an earlier run, and says so
+    code = print_summary(env[config.ENV_WAREHOUSE], [] if nothing_loaded else source.scopes)
     _say(f"\nmake run finished in {time.perf_counter() - started:.1f}s")
     if nothing_loaded is not None:
         raise nothing_loaded
