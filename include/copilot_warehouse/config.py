@@ -33,6 +33,12 @@ MAX_PRICE_PER_AI_CREDIT_USD = 1_000_000
 ENV_MAX_CONNECTIONS = "COPILOT_MAX_CONNECTIONS"
 DEFAULT_MAX_CONNECTIONS = 4
 MAX_MAX_CONNECTIONS = 16
+# How downloaded report parts are stored in the landing zone: "gzip" (default; part-NNNN.ndjson.gz,
+# several times smaller, read by the loader like plain files) or "none" (plain part-NNNN.ndjson, as
+# before). Partitions landed either way stay readable whatever the setting says now.
+ENV_LANDING_COMPRESSION = "COPILOT_LANDING_COMPRESSION"
+LANDING_COMPRESSIONS = ("gzip", "none")
+DEFAULT_LANDING_COMPRESSION = "gzip"
 DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
 DEFAULT_LANDING = "data/landing"
 DEFAULT_API_VERSION = "2026-03-10"
@@ -147,6 +153,29 @@ def landing_path() -> str:
     A local path or a URL (``file://``, ``s3://``) handled through fsspec.
     """
     return os.environ.get(ENV_LANDING) or DEFAULT_LANDING
+
+
+def landing_compression(value: object = None) -> str:
+    """How downloaded report parts are written to the landing zone: ``gzip`` or ``none``.
+
+    Args:
+        value: the setting to check; None or blank reads ``COPILOT_LANDING_COMPRESSION``
+            (unset or blank: ``gzip``). Case and surrounding spaces are ignored.
+
+    Raises:
+        ConfigError: any other value.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        value = os.environ.get(ENV_LANDING_COMPRESSION, "")
+    text = str(value).strip().lower()
+    if not text:
+        return DEFAULT_LANDING_COMPRESSION
+    if text not in LANDING_COMPRESSIONS:
+        raise ConfigError(
+            f"{ENV_LANDING_COMPRESSION} must be one of {', '.join(LANDING_COMPRESSIONS)} "
+            f"(default {DEFAULT_LANDING_COMPRESSION}), got {str(value).strip()!r}"
+        )
+    return text
 
 
 def price_per_ai_credit_usd(value: object = None) -> float:

@@ -3,14 +3,24 @@
 Layout (``root`` is ``COPILOT_LANDING_PATH``, a local path or an fsspec URL such as ``file://``
 or ``s3://``)::
 
-    <root>/<scope_type>/<scope_name>/<report>/<day>/part-0001.ndjson
-                                                   /part-0002.ndjson
+    <root>/<scope_type>/<scope_name>/<report>/<day>/part-0001.ndjson.gz
+                                                   /part-0002.ndjson.gz
                                                    /_manifest.json
 
 ``_manifest.json`` is ``{"scope_type", "scope_name", "report", "day", "http_status",
-"parts": [{"file", "bytes", "sha256"}], "fetched_at", ...}``. It never holds a URL: signed
+"parts": [{"file", "bytes", "sha256", ...}], "fetched_at", ...}``. It never holds a URL: signed
 download links stay in memory in the fetch task. A 204 (no report for that day) writes a
 manifest with no parts, so "asked, nothing there" differs from "never asked".
+
+Compression (``COPILOT_LANDING_COMPRESSION``, default ``gzip``): each downloaded part (those
+written through ``part_path``) is gzip-compressed in the staging folder at commit, streaming, and
+stored as ``part-NNNN.ndjson.gz``; ``none`` keeps plain ``part-NNNN.ndjson`` as before. A part's
+manifest entry then also has ``"compression"`` (``gzip`` or ``none``) and ``"uncompressed_bytes"``
+(the NDJSON bytes; None when the download itself was already a gzip file, which is stored as it
+came). ``bytes`` and ``sha256`` always cover the stored file, exactly as it is on disk or in the
+bucket (the compressed bytes for a ``.gz`` part): they check the copy, not its content. Partitions
+landed before (plain parts, no ``compression`` key) are read as they are: the loader recognises a
+part by its content, not by its name or the manifest.
 
 Atomic replacement: a partition is written into a staging folder and swapped into place in one
 rename (Linux ``renameat2(RENAME_EXCHANGE)`` on local disks, else two renames), so a reader sees
@@ -23,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gzip
 import hashlib
 import json
 import logging
@@ -46,6 +57,9 @@ MANIFEST = "_manifest.json"
 _STAGING_PREFIX = ".staging-"
 _OLD_PREFIX = ".old-"
 _READ_ATTEMPTS = 5
+GZIP_MAGIC = b"\x1f\x8b"
+GZIP_LEVEL = 6  # zlib's default: ~10x smaller NDJSON; level 1 saves little time and costs ratio
+_COPY_CHUNK = 1 << 20
 
 
 class LandingError(RuntimeError):
@@ -112,6 +126,30 @@ def _sha256_file(path: Path) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
+def _is_gzip(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(2) == GZIP_MAGIC
+
+
+def _gzip_file(src: Path, dest: Path) -> int:
+    """Compress ``src`` into ``dest`` a block at a time (never the whole part in memory).
+
+    Returns:
+        The uncompressed bytes read. ``mtime=0`` and no file name in the header, so the same
+        content always gives the same bytes (and sha256).
+    """
+    size = 0
+    with (
+        open(src, "rb") as fin,
+        open(dest, "wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", compresslevel=GZIP_LEVEL, fileobj=raw, mtime=0) as fout,
+    ):
+        while chunk := fin.read(_COPY_CHUNK):
+            fout.write(chunk)
+            size += len(chunk)
+    return size
+
+
 def _size(path: Path) -> int | None:
     try:
         return path.stat().st_size
@@ -171,12 +209,20 @@ class PartitionWriter:
     report: str
     day: date
     staging: Path
+    compression: str = config.DEFAULT_LANDING_COMPRESSION
     _files: list[str] = field(default_factory=list)
+    _parts: set[str] = field(default_factory=set)
     committed: dict[str, Any] | None = None
 
     def part_path(self, index: int, suffix: str = "ndjson") -> Path:
-        """Local path to write part ``index`` (1-based) to; registers it as a part."""
-        return self.path(part_name(index, suffix))
+        """Local path to write part ``index`` (1-based) to; registers it as a part.
+
+        Write the part as downloaded (plain NDJSON, or a gzip file if that is what came):
+        ``commit`` compresses it when the writer's compression is ``gzip``.
+        """
+        path = self.path(part_name(index, suffix))
+        self._parts.add(path.name)
+        return path
 
     def path(self, name: str) -> Path:
         """Local path for a file called ``name`` in this partition; registers it."""
@@ -208,8 +254,15 @@ class PartitionWriter:
             path = self.staging / name
             if not path.exists():
                 raise LandingError(f"{self.label}: part {name} was registered but never written")
+            entry: dict[str, Any] = {}
+            if name in self._parts:
+                entry["compression"] = self.compression
+                if self.compression == "gzip":
+                    path, entry["uncompressed_bytes"] = self._compress(path)
+                else:
+                    entry["uncompressed_bytes"] = path.stat().st_size
             size, sha = _sha256_file(path)
-            parts.append({"file": name, "bytes": size, "sha256": sha})
+            parts.append({"file": path.name, "bytes": size, "sha256": sha, **entry})
         manifest = {
             "scope_type": self.scope.type,
             "scope_name": self.scope.name,
@@ -237,6 +290,25 @@ class PartitionWriter:
         self.committed = manifest
         return manifest
 
+    def _compress(self, path: Path) -> tuple[Path, int | None]:
+        """Replace a staged part by its gzip file ``<name>.gz``; ``(new path, uncompressed bytes)``.
+
+        A part that is already gzip (GitHub served a ``.gz`` file rather than a gzip
+        ``Content-Encoding``, which the download decodes) is only renamed, never compressed twice.
+        """
+        dest = path.with_name(f"{path.name}.gz")
+        if dest.name in self._files:
+            raise LandingError(f"{self.label}: both {path.name} and {dest.name} are in the partition")
+        if _is_gzip(path):
+            os.replace(path, dest)
+            uncompressed = None
+        else:
+            tmp = path.with_name(f".{dest.name}.tmp")
+            uncompressed = _gzip_file(path, tmp)
+            os.replace(tmp, dest)
+            path.unlink()
+        return dest, uncompressed
+
     @property
     def label(self) -> str:
         return f"{self.scope.label} {self.report} {self.day.isoformat()}"
@@ -259,7 +331,7 @@ def _publish_remote(fs: Any, final: str, staging: Path, files: list[str]) -> Non
 
 @contextlib.contextmanager
 def partition_writer(
-    root: str | os.PathLike[str], scope: Scope, report: str, day: date | str
+    root: str | os.PathLike[str], scope: Scope, report: str, day: date | str, compression: str | None = None
 ) -> Iterator[PartitionWriter]:
     """Stage one partition's files; publish them only when ``commit`` is called.
 
@@ -271,11 +343,14 @@ def partition_writer(
         scope: organization or enterprise.
         report: report name (``users-1-day``...), or ``billing`` for seat snapshots.
         day: report day (for 28-day reports, the report's end day).
+        compression: how parts written through ``part_path`` are stored, ``gzip`` or ``none``;
+            default the setting ``COPILOT_LANDING_COMPRESSION`` (``gzip``).
 
     Yields:
         A :class:`PartitionWriter`.
     """
     day = config.parse_day(day)
+    compression = config.landing_compression(compression)
     rel = partition_relpath(scope, report, day)
     fs, root_path, is_local = _fs(root)
     if is_local:
@@ -286,7 +361,7 @@ def partition_writer(
         staging.mkdir()
     else:
         staging = Path(tempfile.mkdtemp(prefix="copilot-landing-"))
-    writer = PartitionWriter(str(root), scope, report, day, staging)
+    writer = PartitionWriter(str(root), scope, report, day, staging, compression)
     try:
         yield writer
     finally:

@@ -1,0 +1,279 @@
+"""Compressed landing parts (``COPILOT_LANDING_COMPRESSION``): written gzip, loaded like plain ones.
+
+Downloaded parts are stored as ``part-NNNN.ndjson.gz`` by default; the manifest says so and keeps
+both sizes. The loader gives the same raw rows and quarantine from a compressed partition as from
+the same bytes landed plain, and landing zones written before (plain parts) keep loading, also
+mixed with new partitions.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from copilot_warehouse import config, warehouse
+from copilot_warehouse.config import ConfigError, Scope
+from copilot_warehouse.land import zone
+from copilot_warehouse.load import loader
+
+ORG = Scope("organization", "octo-demo")
+DAY = date(2026, 10, 5)
+USERS = "users-1-day"
+BOM = b"\xef\xbb\xbf"
+
+
+def user(user_id: int, day: date = DAY, **extra: object) -> dict:
+    return {
+        "day": day.isoformat(),
+        "user_id": user_id,
+        "user_login": f"u{user_id}",
+        "loc_added_sum": 3,
+        **extra,
+    }
+
+
+def nd(*records: dict, newline: bytes = b"\n") -> bytes:
+    return b"".join(json.dumps(r).encode() + newline for r in records)
+
+
+def land_downloaded(root: Path, parts: list[bytes], report: str = USERS, day: date = DAY, compression=None):
+    """Land parts as the fetch task does (``part_path`` then ``commit``)."""
+    with zone.partition_writer(root, ORG, report, day, compression) as writer:
+        for index, data in enumerate(parts, start=1):
+            writer.part_path(index).write_bytes(data)
+        return writer.commit(200)
+
+
+def raw_rows(con, table: str = "raw.copilot_usage_users") -> list[tuple]:
+    # the part's file name differs by its .gz suffix only; load ids and times differ by run
+    return con.execute(
+        f"select regexp_replace(_part, '\\.gz$', ''), _line, record::varchar from {table} order by all"
+    ).fetchall()
+
+
+def quarantine_rows(con) -> list[tuple]:
+    return con.execute(
+        "select regexp_replace(_part, '\\.gz$', ''), _line, reason, raw_line from raw.quarantine order by all"
+    ).fetchall()
+
+
+@pytest.fixture
+def con(tmp_path):
+    connection = warehouse.connect(tmp_path / "warehouse.duckdb", lock_timeout=5)
+    yield connection
+    connection.close()
+
+
+# --- the setting ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "value, env, expected",
+    [
+        (None, None, "gzip"),
+        (None, "", "gzip"),
+        (None, " NONE ", "none"),
+        ("gzip", "none", "gzip"),
+        ("", "none", "none"),
+    ],
+)
+def test_the_setting_defaults_to_gzip_and_reads_the_environment(monkeypatch, value, env, expected):
+    if env is None:
+        monkeypatch.delenv(config.ENV_LANDING_COMPRESSION, raising=False)
+    else:
+        monkeypatch.setenv(config.ENV_LANDING_COMPRESSION, env)
+    assert config.landing_compression(value) == expected
+
+
+@pytest.mark.parametrize("bad", ["zstd", "gz", "true", "1"])
+def test_a_wrong_setting_is_refused_before_anything_is_written(monkeypatch, tmp_path, bad):
+    monkeypatch.setenv(config.ENV_LANDING_COMPRESSION, bad)
+    with pytest.raises(ConfigError, match="COPILOT_LANDING_COMPRESSION must be one of gzip, none"):
+        land_downloaded(tmp_path / "landing", [nd(user(1))])
+    assert zone.list_partitions(tmp_path / "landing") == []
+
+
+# --- writing -------------------------------------------------------------------------------------
+def test_downloaded_parts_are_stored_gzip_with_both_sizes_in_the_manifest(monkeypatch, tmp_path):
+    monkeypatch.delenv(config.ENV_LANDING_COMPRESSION, raising=False)
+    root = tmp_path / "landing"
+    body = nd(*(user(i) for i in range(1, 200)))
+    manifest = land_downloaded(root, [body, b""])
+
+    folder = root / zone.partition_relpath(ORG, USERS, DAY)
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "_manifest.json",
+        "part-0001.ndjson.gz",
+        "part-0002.ndjson.gz",
+    ]
+    first = manifest["parts"][0]
+    stored = (folder / "part-0001.ndjson.gz").read_bytes()
+    assert first["file"] == "part-0001.ndjson.gz" and first["compression"] == "gzip"
+    # bytes and sha256 cover the stored (compressed) file; uncompressed_bytes the NDJSON in it
+    assert (first["bytes"], first["sha256"]) == (len(stored), hashlib.sha256(stored).hexdigest())
+    assert first["uncompressed_bytes"] == len(body) and gzip.decompress(stored) == body
+    assert len(stored) * 4 <= len(body)
+    assert manifest["parts"][1]["uncompressed_bytes"] == 0
+    assert json.loads((folder / "_manifest.json").read_text()) == manifest
+
+
+def test_the_same_content_gives_the_same_compressed_bytes(tmp_path):
+    a = land_downloaded(tmp_path / "a", [nd(user(1), user(2))], compression="gzip")
+    b = land_downloaded(tmp_path / "b", [nd(user(1), user(2))], compression="gzip")
+    assert a["parts"][0]["sha256"] == b["parts"][0]["sha256"]
+
+
+def test_none_keeps_plain_parts(monkeypatch, tmp_path):
+    monkeypatch.setenv(config.ENV_LANDING_COMPRESSION, "none")
+    body = nd(user(1))
+    manifest = land_downloaded(tmp_path / "landing", [body])
+    assert manifest["parts"] == [
+        {
+            "file": "part-0001.ndjson",
+            "bytes": len(body),
+            "sha256": hashlib.sha256(body).hexdigest(),
+            "compression": "none",
+            "uncompressed_bytes": len(body),
+        }
+    ]
+
+
+def test_a_download_that_already_is_gzip_is_not_compressed_twice(tmp_path):
+    packed = gzip.compress(nd(user(1)))
+    manifest = land_downloaded(tmp_path / "landing", [packed], compression="gzip")
+    part = manifest["parts"][0]
+    assert (part["file"], part["bytes"], part["uncompressed_bytes"]) == (
+        "part-0001.ndjson.gz",
+        len(packed),
+        None,
+    )
+
+
+def test_snapshot_files_written_by_name_stay_plain(tmp_path):
+    root = tmp_path / "landing"
+    with zone.partition_writer(root, ORG, loader.SNAPSHOT_REPORT, DAY, "gzip") as writer:
+        writer.write_bytes(loader.SEATS_FILE, b'{"a":1}\n')
+        manifest = writer.commit(200)
+    assert [p["file"] for p in manifest["parts"]] == [loader.SEATS_FILE]
+
+
+# --- loading: the same rows as plain -------------------------------------------------------------
+START = DAY - timedelta(days=27)
+WRAPPER = {
+    "report_start_day": START.isoformat(),
+    "report_end_day": DAY.isoformat(),
+    "day_totals": [
+        {"day": (START + timedelta(days=i)).isoformat(), "daily_active_users": i} for i in range(28)
+    ],
+}
+CASES = {
+    "ndjson over parts, a duplicate and bad lines": (
+        USERS,
+        [
+            nd(user(1), user(2)) + b"not json\n" + nd(user(3, loc_added_sum=-1)),
+            nd(user(2), user(4)) + b"\xff\xfe bad utf8\n" + nd(user(5)),
+            b"",
+        ],
+    ),
+    "CRLF, byte-order mark, blank lines, no final newline": (
+        USERS,
+        [BOM + nd(user(1), user(2), newline=b"\r\n") + b"\r\n  \r\n" + json.dumps(user(3)).encode()],
+    ),
+    "truncated last record": (USERS, [nd(user(1), user(2)) + json.dumps(user(3)).encode()[:-9]]),
+    "json array pretty-printed": (USERS, [json.dumps([user(1), user(2)], indent=2).encode()]),
+    "28-day wrapper written with indent": ("organization-28-day", [json.dumps(WRAPPER, indent=2).encode()]),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_compressed_partition_loads_the_same_raw_rows_and_quarantine_as_plain(tmp_path, case):
+    report, parts = CASES[case]
+    table = warehouse.REPORT_TABLES[report][0]
+    got = {}
+    for compression in ("none", "gzip"):
+        root = tmp_path / compression
+        manifest = land_downloaded(root, parts, report, compression=compression)
+        assert {p["compression"] for p in manifest["parts"]} == {compression}
+        con = warehouse.connect(tmp_path / f"{compression}.duckdb", lock_timeout=5)
+        try:
+            result = loader.load_partition(con, ORG, report, DAY, root, f"load-{compression}")
+            got[compression] = (result, raw_rows(con, table), quarantine_rows(con))
+        finally:
+            con.close()
+    assert got["gzip"] == got["none"]
+    assert got["gzip"][0].records > 0
+
+
+def test_a_truncated_compressed_part_is_quarantined_clearly_and_the_rest_loads(con, tmp_path):
+    root = tmp_path / "landing"
+    land_downloaded(root, [nd(*(user(i) for i in range(1, 500))), nd(user(900))], compression="gzip")
+    folder = root / zone.partition_relpath(ORG, USERS, DAY)
+    part = folder / "part-0001.ndjson.gz"
+    cut = part.read_bytes()[:-200]
+    part.write_bytes(cut)  # broken after landing (a bad disk, a partial copy)
+    manifest = json.loads((folder / "_manifest.json").read_text())
+    manifest["parts"][0].update(bytes=len(cut), sha256=hashlib.sha256(cut).hexdigest())
+    (folder / "_manifest.json").write_text(json.dumps(manifest))
+
+    result = loader.load_partition(con, ORG, USERS, DAY, root, "load-1")
+
+    notes = [r for r in quarantine_rows(con) if r[1] is None]
+    assert len(notes) == 1 and "gzip data ends early" in notes[0][2]
+    assert notes[0][0].endswith("part-0001.ndjson")
+    ids = {r[0] for r in con.execute("select user_id from raw.copilot_usage_users").fetchall()}
+    assert 900 in ids and 1 in ids
+    assert result.quarantined >= 1
+
+
+def test_a_corrupt_compressed_part_is_quarantined_and_does_not_crash(con, tmp_path):
+    root = tmp_path / "landing"
+    land_downloaded(root, [nd(*(user(i) for i in range(1, 500))), nd(user(900))], compression="gzip")
+    folder = root / zone.partition_relpath(ORG, USERS, DAY)
+    part = folder / "part-0001.ndjson.gz"
+    data = bytearray(part.read_bytes())
+    data[40:80] = b"\x00" * 40
+    part.write_bytes(bytes(data))  # same size: only the remote sha256 check would notice
+    result = loader.load_partition(con, ORG, USERS, DAY, root, "load-1")
+    notes = [r for r in quarantine_rows(con) if r[1] is None]
+    assert len(notes) == 1 and notes[0][2].startswith("gzip data is corrupt")
+    assert (900,) in con.execute("select user_id from raw.copilot_usage_users").fetchall()
+    assert result.quarantined >= 1
+
+
+def test_old_plain_and_new_compressed_partitions_load_side_by_side(con, tmp_path):
+    root = tmp_path / "landing"
+    old_day = DAY - timedelta(days=1)
+    # a landing zone written before compression: plain parts, manifests without "compression"
+    zone.write_partition(
+        root, ORG, USERS, old_day, 200, {"part-0001.ndjson": nd(user(1, old_day), user(2, old_day))}
+    )
+    land_downloaded(root, [nd(user(1), user(3))], compression="gzip")
+
+    names = sorted(p.name for p in root.rglob("part-*"))
+    assert names == ["part-0001.ndjson", "part-0001.ndjson.gz"]
+    for ref in zone.list_partitions(root):
+        loader.load_partition(con, ref.scope, ref.report, ref.day, root, f"load-{ref.day}")
+
+    assert con.execute(
+        "select day::varchar, user_id, _part from raw.copilot_usage_users order by all"
+    ).fetchall() == [
+        (str(old_day), 1, f"{zone.partition_relpath(ORG, USERS, old_day)}/part-0001.ndjson"),
+        (str(old_day), 2, f"{zone.partition_relpath(ORG, USERS, old_day)}/part-0001.ndjson"),
+        (str(DAY), 1, f"{zone.partition_relpath(ORG, USERS, DAY)}/part-0001.ndjson.gz"),
+        (str(DAY), 3, f"{zone.partition_relpath(ORG, USERS, DAY)}/part-0001.ndjson.gz"),
+    ]
+    assert quarantine_rows(con) == []
+
+
+def test_a_compressed_partition_on_remote_storage_loads(con):
+    fsspec = pytest.importorskip("fsspec")
+    root = "memory://compressed-landing"
+    try:
+        manifest = land_downloaded(root, [nd(user(1), user(2))], compression="gzip")
+        assert manifest["parts"][0]["file"] == "part-0001.ndjson.gz"
+        result = loader.load_partition(con, ORG, USERS, DAY, root, "load-1")
+        assert (result.records, result.quarantined) == (2, 0)
+    finally:
+        fsspec.filesystem("memory").rm("/compressed-landing", recursive=True)
