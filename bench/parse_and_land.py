@@ -8,7 +8,11 @@ and manifest) and the same for 2N users, then loads each in fresh child processe
 - ``ceiling`` — DuckDB's native ``read_json(files, format='newline_delimited')`` into a table
   (``create table ... as select *``): the physical ceiling for parsing these files;
 - ``raw_shape`` — a reference in between: ``read_json_objects`` into a table shaped like raw
-  (user id, untouched JSON record, file name), i.e. the cheapest way to produce what raw keeps.
+  (user id, untouched JSON record, file name), i.e. the cheapest way to produce what raw keeps;
+- ``loader_gzip`` — ``load_partition`` again, from the same parts landed gzip-compressed by the
+  landing zone's writer (``COPILOT_LANDING_COMPRESSION=gzip``, the default): with ``loader`` it
+  gives the landing bytes per user-day plain vs compressed (target >= 4x smaller) and the load
+  seconds of each (target: the same).
 
 Figures: records/s (median of ``--repeat`` runs), loader/ceiling ratio (target >= 0.7), and the
 peak RSS of each child process (``VmHWM``) for N and 2N (target < 1.5 GB and flat when doubling).
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import time
 from datetime import date
@@ -32,7 +37,8 @@ SCRIPT = "parse_and_land.py"
 DAY = date(2026, 11, 1)
 SCOPE = ("organization", "bench-org")
 REPORT = "users-1-day"
-METHODS = ("ceiling", "loader", "raw_shape")
+METHODS = ("ceiling", "loader", "raw_shape", "loader_gzip")
+TARGET_BYTES_RATIO = 4.0
 TARGET_RATIO = 0.7
 TARGET_PEAK_MB = 1536
 FLAT_GROWTH = 1.2  # "flat": peak RSS at 2N at most 20% above the peak at N
@@ -49,8 +55,8 @@ def _child(method: str, root: Path, db: Path, settings: list[str]) -> dict:
     import duckdb
 
     part_dir = root / SCOPE[0] / SCOPE[1] / REPORT / DAY.isoformat()
-    files = sorted(str(p) for p in part_dir.glob("part-*.ndjson"))
-    if method == "loader":
+    files = sorted(str(p) for p in part_dir.glob("part-*.ndjson*"))
+    if method in ("loader", "loader_gzip"):
         loader = h.require("copilot_warehouse.load.loader", "load_partition")
         from copilot_warehouse import config, warehouse
 
@@ -122,10 +128,38 @@ def _dataset(users: int, parts: int, generator: str) -> tuple[Path, dict]:
     return root, info
 
 
+def _gzip_copy(root: Path) -> tuple[Path, dict]:
+    """The partition under ``root`` landed again through the landing zone's writer, gzip."""
+    zone = h.require("copilot_warehouse.land.zone", "partition_writer")
+    from copilot_warehouse import config
+
+    groot = root.with_name(root.name + "-gzip")
+    info_file = groot / "_bench_info.json"
+    if info_file.exists():
+        return groot, json.loads(info_file.read_text())
+    h.fresh_dir(groot)
+    part_dir = root / SCOPE[0] / SCOPE[1] / REPORT / DAY.isoformat()
+    t0 = time.perf_counter()
+    with zone.partition_writer(groot, config.Scope(*SCOPE), REPORT, DAY, "gzip") as writer:
+        for index, src in enumerate(sorted(part_dir.glob("part-*.ndjson")), start=1):
+            shutil.copyfile(src, writer.part_path(index))
+        manifest = writer.commit(200)
+    info = {
+        "bytes": sum(p["bytes"] for p in manifest["parts"]),
+        "uncompressed_bytes": sum(p["uncompressed_bytes"] for p in manifest["parts"]),
+        "compress_seconds": round(time.perf_counter() - t0, 3),
+    }
+    info_file.write_text(json.dumps(info))
+    return groot, info
+
+
 def _measure(
     users: int, parts: int, repeat: int, methods: tuple[str, ...], generator: str, settings: list[str]
 ) -> dict:
     root, info = _dataset(users, parts, generator)
+    roots = {m: root for m in methods}
+    if "loader_gzip" in methods:
+        roots["loader_gzip"], gzip_info = _gzip_copy(root)
     runs: dict[str, list[dict]] = {m: [] for m in methods}
     errors: dict[str, str] = {}
     work = h.DATA_DIR / "parse_and_land" / "db"
@@ -139,7 +173,7 @@ def _measure(
             try:
                 runs[method].append(
                     h.run_child(
-                        [__file__, "--child", method, "--root", str(root), "--db", str(db)]
+                        [__file__, "--child", method, "--root", str(roots[method]), "--db", str(db)]
                         + [a for s in settings for a in ("--set", s)]
                     )
                 )
@@ -157,6 +191,13 @@ def _measure(
         "bytes": info["bytes"],
         "avg_record_bytes": info["avg_record_bytes"],
     }
+    if "loader_gzip" in methods:
+        out["landing"] = {
+            "plain_bytes_per_user_day": round(info["bytes"] / users, 1),
+            "gzip_bytes_per_user_day": round(gzip_info["bytes"] / users, 1),
+            "ratio": round(info["bytes"] / gzip_info["bytes"], 2),
+            "compress_seconds": gzip_info["compress_seconds"],
+        }
     for method in methods:
         rs = runs[method]
         if not rs:
@@ -268,6 +309,22 @@ def main(argv: list[str] | None = None) -> int:
         ]
     else:
         lines.append("loader figures unavailable: " + str(n.get("loader", {}).get("error", "not run"))[:200])
+    for label, s in sizes.items():
+        if "landing" not in s:
+            continue
+        b = s["landing"]
+        lines.append(
+            f"landing bytes per user-day at {label}: plain {b['plain_bytes_per_user_day']:,.0f} B, gzip "
+            f"{b['gzip_bytes_per_user_day']:,.0f} B ({b['ratio']:.1f}x smaller; target >= "
+            f"{TARGET_BYTES_RATIO:.0f}x): {h.verdict(b['ratio'] >= TARGET_BYTES_RATIO)}; compressing took "
+            f"{b['compress_seconds']:.2f} s"
+        )
+        if "error" not in s.get("loader", {"error": 1}) and "error" not in s.get("loader_gzip", {"error": 1}):
+            plain, packed = s["loader"]["seconds"], s["loader_gzip"]["seconds"]
+            b["load_seconds_plain"], b["load_seconds_gzip"] = plain, packed
+            lines.append(
+                f"load seconds at {label}: plain {plain:.2f} s, gzip {packed:.2f} s (x{packed / plain:.2f})"
+            )
     h.report(NAME, SCRIPT, argv, results, lines)
     return 0
 
