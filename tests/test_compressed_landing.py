@@ -277,3 +277,18 @@ def test_a_compressed_partition_on_remote_storage_loads(con):
         assert (result.records, result.quarantined) == (2, 0)
     finally:
         fsspec.filesystem("memory").rm("/compressed-landing", recursive=True)
+
+
+def test_decompression_holds_a_bounded_amount_and_loads_the_same_rows(tmp_path, monkeypatch):
+    monkeypatch.setattr(loader, "_INFLATE_MAX", 97)  # many bounded steps per compressed block
+    parts = [nd(*(user(i) for i in range(1, 300))) + json.dumps(user(300)).encode()[:-5]]
+    got = {}
+    for compression in ("none", "gzip"):
+        land_downloaded(tmp_path / compression, parts, compression=compression)
+        con = warehouse.connect(tmp_path / f"{compression}.duckdb", lock_timeout=5)
+        try:
+            result = loader.load_partition(con, ORG, USERS, DAY, tmp_path / compression, "load-1")
+            got[compression] = (result, raw_rows(con), quarantine_rows(con))
+        finally:
+            con.close()
+    assert got["gzip"] == got["none"] and got["gzip"][0].records == 299

@@ -147,6 +147,7 @@ def _label(scope: Scope, report: str, day: date) -> str:
 GZIP_MAGIC = b"\x1f\x8b"
 _SNIFF_BYTES = 65536
 _LEADING = b" \t\r\n\xef\xbb\xbf"  # whitespace and the UTF-8 byte-order mark
+_INFLATE_MAX = 16 << 20  # decompressed bytes held at once when a gzip part is decompressed
 _READ_CHARS = 1 << 20  # text read at a time when a JSON document is split into records
 _WS = re.compile(r"[ \t\r\n]*")
 _DECODER = json.JSONDecoder()
@@ -346,9 +347,14 @@ def _gunzip(src: Path, dest: Path) -> str | None:
                             note = f"gzip part has {trailing:,} bytes after its gzip data; they were ignored"
                         break
                     inflate = zlib.decompressobj(wbits=31)
-                out = inflate.decompress(chunk)
+                out = inflate.decompress(chunk, _INFLATE_MAX)
                 fout.write(out)
                 written += len(out)
+                # Bounded output per call: landed NDJSON inflates ~20x, a hostile part far more.
+                while inflate.unconsumed_tail and not inflate.eof:
+                    out = inflate.decompress(inflate.unconsumed_tail, _INFLATE_MAX)
+                    fout.write(out)
+                    written += len(out)
                 if inflate.eof:
                     pending = inflate.unused_data
         except zlib.error as exc:
