@@ -23,6 +23,7 @@ from copilot_dev.simulator import SimulatorConfig, SimulatorServer
 from copilot_warehouse import config
 from copilot_warehouse import warehouse as wh
 from harness.duck import schema_rows
+from harness.files import content
 
 pytestmark = pytest.mark.integration
 
@@ -228,7 +229,7 @@ def test_no_secret_in_logs_xcom_landing_or_warehouse(e2e):
     # task logs (dags test output and Airflow's log folder), landing files, reports
     leaks = []
     for path in _artifact_files(e2e["root"]):
-        text = path.read_bytes().decode("utf-8", errors="replace")
+        text = content(path).decode("utf-8", errors="replace")  # .gz landing parts decompressed
         leaks += [f"{path}: {s[:8]}..." for s in secrets if s in text]
         if re.search(r"signature=[0-9a-f]{16,}", text):
             leaks.append(f"{path}: a signed URL query")

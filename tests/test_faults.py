@@ -52,6 +52,7 @@ from copilot_warehouse.extract.client import CopilotApiError, CopilotClient
 from copilot_warehouse.land import zone
 from copilot_warehouse.load import loader
 from copilot_warehouse.pipeline import ingest
+from harness.files import content
 
 pytest_plugins = ["harness.fault_matrix"]
 pytestmark = pytest.mark.integration
@@ -489,7 +490,7 @@ def find_secrets(needles: set[str], texts: dict[str, str | bytes], root: Path) -
         hits += [f"{where}: {n}" for n in sorted(needles) if n.encode() in data]
     for path in sorted((root / "landing").rglob("*")):
         if path.is_file():
-            data = path.read_bytes()
+            data = content(path)  # a .gz part's decompressed bytes
             hits += [f"{path.name}: {n}" for n in sorted(needles) if n.encode() in data]
     pattern = "|".join(sorted(needles))
     db = root / WAREHOUSE_FILE
