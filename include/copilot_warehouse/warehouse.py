@@ -8,6 +8,7 @@ models are the only readers. Every table is replaced one partition at a time by 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from pathlib import Path
 
@@ -25,8 +26,9 @@ _PARTITION_COLUMNS = """
 # `record` is VARCHAR holding the JSON text: the loader has already parsed and checked every line,
 # and a JSON column would parse each record once more on insert (~8% of a large partition's load).
 # Warehouses created before keep their JSON column; both read the same with DuckDB's JSON functions.
+# {zstd} marks the raw JSON text columns stored zstd-compressed (see `ddl` and COMPRESSED_COLUMNS).
 _LOAD_COLUMNS = """
-    record       varchar not null,   -- the record exactly as GitHub sent it (JSON text)
+    record       varchar {zstd} not null,   -- the record exactly as GitHub sent it (JSON text)
     _part        varchar not null,   -- landing file the record came from (relative path)
     _line        integer not null,   -- 1-based line number in that file
     _load_id     varchar not null,   -- load that wrote the row
@@ -46,7 +48,7 @@ REPORT_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "users-28-day": ("raw.copilot_reports_28_day", ("line_key",)),
 }
 
-DDL = f"""
+_DDL_TEMPLATE = f"""
 create schema if not exists raw;
 
 create table if not exists raw.copilot_usage_aggregate (
@@ -87,7 +89,7 @@ create table if not exists raw.copilot_billing (
     scope_type   varchar not null,
     scope_name   varchar not null,
     snapshot_day date    not null,
-    record       json    not null,
+    record       json {{zstd}} not null,
     _load_id     varchar not null,
     _loaded_at   timestamptz not null,
     _source      varchar not null
@@ -99,7 +101,7 @@ create table if not exists raw.copilot_seats (
     scope_name   varchar not null,
     snapshot_day date    not null,
     user_id      bigint,             -- assignee.id (null for a seat without an assignee)
-    record       json    not null,
+    record       json {{zstd}} not null,
     _load_id     varchar not null,
     _loaded_at   timestamptz not null,
     _source      varchar not null
@@ -124,7 +126,7 @@ create table if not exists raw.copilot_legacy_metrics (
     scope_type   varchar not null,
     scope_name   varchar not null,
     day          date    not null,
-    record       json    not null,
+    record       json {{zstd}} not null,
     _part        varchar not null,
     _load_id     varchar not null,
     _loaded_at   timestamptz not null,
@@ -176,7 +178,7 @@ create table if not exists raw.quarantine (
     _part        varchar not null,
     _line        integer,
     reason       varchar not null,
-    raw_line     varchar,
+    raw_line     varchar {{zstd}},
     quarantined_at timestamptz not null
 );
 
@@ -190,6 +192,165 @@ create table if not exists raw.schema_keys (
     primary key (report, key)
 );
 """
+
+
+# The raw tables' JSON text columns, stored zstd-compressed (config.warehouse_compression()).
+# DuckDB's default string compression (dictionary/FSST) keeps about a third of a record's bytes;
+# zstd over each vector of 2,048 records keeps about a fifteenth, and queries read the columns as
+# before (VARCHAR/JSON). Only the storage of these columns changes, never their type or values.
+COMPRESSED_COLUMNS: dict[str, tuple[str, ...]] = {
+    **{table: ("record",) for table, _ in REPORT_TABLES.values()},
+    "raw.copilot_billing": ("record",),
+    "raw.copilot_seats": ("record",),
+    "raw.copilot_legacy_metrics": ("record",),
+    "raw.quarantine": ("raw_line",),
+}
+_ZSTD = "using compression zstd"
+
+
+def ddl(compression: str | None = None) -> str:
+    """The raw schema's DDL, raw JSON text columns declared ``using compression zstd`` or not.
+
+    Args:
+        compression: ``zstd`` or ``none``; default the setting ``COPILOT_WAREHOUSE_COMPRESSION``.
+    """
+    clause = _ZSTD if config.warehouse_compression(compression) == "zstd" else ""
+    return _DDL_TEMPLATE.replace("{zstd}", clause)
+
+
+DDL = ddl("zstd")
+PLAIN_DDL = ddl("none")  # the raw schema as warehouses created before compression declared it
+
+
+def _declared_zstd(table_sql: str, column: str) -> bool:
+    """Whether the stored ``CREATE TABLE`` (``duckdb_tables().sql``) declares ``column`` zstd."""
+    pattern = rf'[(,]\s*"?{re.escape(column)}"?\s+\w+\s+USING\s+COMPRESSION\s+ZSTD\b'
+    return re.search(pattern, table_sql, re.IGNORECASE) is not None
+
+
+def _zstd_unavailable(exc: Exception) -> bool:
+    """DuckDB refused zstd because the file's storage version predates it (DuckDB < 1.2 files)."""
+    text = str(exc).lower()
+    return "zstd" in text and "not available" in text
+
+
+def plain_raw_tables(con) -> list[str]:
+    """The raw tables of COMPRESSED_COLUMNS holding a JSON text column not declared zstd."""
+    stored = dict(
+        con.execute(
+            "select schema_name || '.' || table_name, sql from duckdb_tables() "
+            "where database_name = current_database() and schema_name = 'raw'"
+        ).fetchall()
+    )
+    return [
+        table
+        for table, columns in COMPRESSED_COLUMNS.items()
+        if table in stored and not all(_declared_zstd(stored[table], c) for c in columns)
+    ]
+
+
+def compress_raw_tables(con) -> dict[str, int]:
+    """One-time migration: rewrite raw tables whose JSON text columns are stored plain, zstd.
+
+    Warehouses created before compression keep plain columns (the DDL is ``create table if not
+    exists``). Each such table is copied into a new table of the same columns, order, types,
+    defaults and NOT NULLs, its JSON text columns declared ``using compression zstd``, and swapped
+    in, one transaction per table (a failure leaves that table as it was). Rows keep their order.
+    Nothing is done, at the cost of one catalog query, when every table is compressed already.
+
+    Returns:
+        Rows rewritten per table migrated (empty when nothing needed it).
+    """
+    done: dict[str, int] = {}
+    for table in plain_raw_tables(con):
+        schema, name = table.split(".")
+        columns = con.execute(
+            "select column_name, data_type, is_nullable, column_default from duckdb_columns() "
+            "where database_name = current_database() and schema_name = ? and table_name = ? "
+            "order by column_index",
+            (schema, name),
+        ).fetchall()
+        other = con.execute(
+            "select count(*) from duckdb_constraints() where database_name = current_database() "
+            "and schema_name = ? and table_name = ? and constraint_type <> 'NOT NULL'",
+            (schema, name),
+        ).fetchall()[0][0]
+        if other:  # not a table this module created: leave it alone rather than drop a constraint
+            log.warning("warehouse: %s has constraints other than NOT NULL; left uncompressed", table)
+            continue
+        targets = COMPRESSED_COLUMNS[table]
+        defs = []
+        for col, dtype, nullable, default in columns:
+            d = f"{_ident(col)} {dtype}"
+            if col in targets:
+                d += f" {_ZSTD}"
+            if default is not None:
+                d += f" default {default}"
+            if not nullable:
+                d += " not null"
+            defs.append(d)
+        new = f"{name}__zstd"
+        col_list = ", ".join(_ident(c[0]) for c in columns)
+        started = time.monotonic()
+        con.begin()
+        try:
+            con.execute(f"drop table if exists {schema}.{new}")
+            con.execute(f"create table {schema}.{new} ({', '.join(defs)})")
+            con.execute(f"insert into {schema}.{new} ({col_list}) select {col_list} from {table}")
+            rows = con.execute(f"select count(*) from {schema}.{new}").fetchall()[0][0]
+            before = con.execute(f"select count(*) from {table}").fetchall()[0][0]
+            if rows != before:  # cannot happen inside one transaction; never swap on a doubt
+                raise RuntimeError(f"{table}: copied {rows} rows of {before}")
+            con.execute(f"drop table {table}")
+            con.execute(f"alter table {schema}.{new} rename to {name}")
+            con.commit()
+        except Exception as exc:
+            con.rollback()
+            if _zstd_unavailable(exc):
+                log.warning(
+                    "warehouse: the file's storage version predates zstd; raw tables stay "
+                    "uncompressed (copy the database into a new file to upgrade it)"
+                )
+                break
+            raise
+        done[table] = rows
+        log.info(
+            "warehouse: stored %s's %s zstd-compressed (one-time migration): %d rows rewritten in %.1f s",
+            table,
+            ", ".join(targets),
+            rows,
+            time.monotonic() - started,
+        )
+    if done:
+        con.execute("checkpoint")  # write the new tables compressed and free the old blocks now
+        log.info(
+            "warehouse: migrated %d raw table(s) to zstd, %d rows in all",
+            len(done),
+            sum(done.values()),
+        )
+    return done
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def ensure_schema(con, compression: str | None = None) -> dict[str, int]:
+    """Create the raw schema if missing; with zstd, migrate plain raw tables once (see above).
+
+    Returns:
+        Rows rewritten per migrated table (empty when nothing was migrated).
+    """
+    compression = config.warehouse_compression(compression)
+    try:
+        con.execute(ddl(compression))
+    except Exception as exc:
+        if compression != "zstd" or not _zstd_unavailable(exc):
+            raise
+        log.warning("warehouse: the file's storage version predates zstd; raw tables stay uncompressed")
+        con.execute(PLAIN_DDL)
+        return {}
+    return compress_raw_tables(con) if compression == "zstd" else {}
 
 
 class WarehouseLockedError(RuntimeError):
@@ -239,7 +400,7 @@ def connect(
     # Results never depend on the host's time zone: timestamps are read, cast and truncated in UTC.
     con.execute("set TimeZone = 'UTC'")
     if not read_only:
-        con.execute(DDL)
+        ensure_schema(con)
     return con
 
 
