@@ -89,7 +89,11 @@ def build_raw(users: int, ndays: int, *, rebuild: bool = False) -> tuple[Path, d
     from copilot_warehouse import config, warehouse
 
     CACHE.mkdir(parents=True, exist_ok=True)
-    db = CACHE / f"raw-{ORG}-u{users}-d{ndays}.duckdb"
+    # One cache per warehouse compression (COPILOT_WAREHOUSE_COMPRESSION), so that plain and zstd
+    # raw warehouses can be compared; "-zstd" also keeps a cache built by older (plain) code from
+    # being taken for a compressed one (every timed dbt build would then migrate it first).
+    compression = config.warehouse_compression()
+    db = CACHE / f"raw-{ORG}-u{users}-d{ndays}-{compression}.duckdb"
     info_file = Path(str(db) + ".json")
     if db.exists() and info_file.exists() and not rebuild:
         return db, json.loads(info_file.read_text())
@@ -119,6 +123,7 @@ def build_raw(users: int, ndays: int, *, rebuild: bool = False) -> tuple[Path, d
         "build_seconds": round(time.perf_counter() - t0, 1),
         **counts,
         "db_mb": round(db.stat().st_size / 1e6, 1),
+        "warehouse_compression": compression,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     info_file.write_text(json.dumps(info))
