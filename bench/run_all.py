@@ -18,7 +18,7 @@ import time
 
 import _harness as h
 
-SCRIPTS = ("parse_and_land", "backfill", "incremental_build", "full_build", "dag_parse")
+SCRIPTS = ("parse_and_land", "backfill", "incremental_build", "full_build", "dag_parse", "bytes")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,6 +61,7 @@ def _headline(name: str, r: dict) -> dict:
         "backfill": ("minimum_calls", "time_ratio", "pair_ratio_median", "connections_ratio"),
         "incremental_build": ("ratio",),
         "full_build": ("seconds",),
+        "bytes": ("warehouse_load_ratio",),
     }.get(name, ())
     out = {k: r.get(k) for k in keys}
     if name == "parse_and_land":
@@ -73,6 +74,14 @@ def _headline(name: str, r: dict) -> dict:
         out["download_only_s"] = r.get("download_only", {}).get("seconds")
     elif name == "incremental_build":
         out.update({k: v.get("seconds") for k, v in r.items() if k.startswith("days_")})
+    elif name == "bytes":
+        loads = r.get("loads", {})
+        out["landing_bytes_per_user_day"] = {
+            k: v.get("bytes_per_user_day") for k, v in loads.get("landing", {}).items()
+        }
+        out["warehouse_bytes_per_user_day"] = {
+            k: v.get("bytes_per_user_day") for k, v in loads.get("warehouse", {}).items()
+        }
     elif name == "dag_parse":
         out = {f: v.get("dag_s", v.get("error")) for f, v in r.get("files", {}).items()}
     if "error" in r:
