@@ -95,6 +95,47 @@ def _child_load(root: Path, db: Path) -> dict:
     }
 
 
+def _child_migrate(root: Path, db: Path) -> dict:
+    """Load plain (``none``), then connect with ``zstd``: the one-time migration's seconds and bytes,
+    and the bytes of a compacted copy (``copy from database`` into a new file)."""
+    import duckdb
+
+    loader = h.require("copilot_warehouse.load.loader", "load_partition")
+    from copilot_warehouse import config, warehouse
+
+    os.environ["COPILOT_WAREHOUSE_COMPRESSION"] = "none"
+    con = warehouse.connect(db)
+    loader.load_partition(con, config.Scope(*SCOPE), REPORT, DAY, str(root), "bench-bytes")
+    con.execute("checkpoint")
+    con.close()
+    plain_bytes = _file_bytes(db)
+    os.environ["COPILOT_WAREHOUSE_COMPRESSION"] = "zstd"
+    t0 = time.perf_counter()
+    con = warehouse.connect(db)
+    seconds = time.perf_counter() - t0
+    migrated = warehouse.plain_raw_tables(con) == []
+    con.close()
+    migrated_bytes = _file_bytes(db)
+    compact = db.with_name(db.stem + "-compact.duckdb")
+    h.copy_db(Path("/nonexistent"), compact)
+    con = duckdb.connect()
+    con.execute(f"attach '{db}' as old (read_only); attach '{compact}' as new")
+    t1 = time.perf_counter()
+    con.execute("copy from database old to new")
+    compact_seconds = time.perf_counter() - t1
+    con.close()
+    compact_bytes = _file_bytes(compact)
+    h.copy_db(Path("/nonexistent"), compact)
+    return {
+        "plain_bytes": plain_bytes,
+        "seconds": seconds,
+        "migrated": migrated,
+        "migrated_bytes": migrated_bytes,
+        "compact_bytes": compact_bytes,
+        "compact_seconds": compact_seconds,
+    }
+
+
 # --- parent side ----------------------------------------------------------------------------
 def _dataset(users: int, parts: int) -> tuple[Path, dict]:
     """The plain day of ``users`` records (simulator's writer; bench/_synth.py's templated one
@@ -162,6 +203,12 @@ def _loads(users: int, parts: int, repeat: int) -> dict:
                 )
             finally:
                 h.copy_db(Path("/nonexistent"), db)
+    db = work / "migrate.duckdb"
+    h.copy_db(Path("/nonexistent"), db)
+    try:
+        migration = h.run_child([__file__, "--child", "--migrate", "--root", str(source), "--db", str(db)])
+    finally:
+        h.copy_db(Path("/nonexistent"), db)
     first = next(iter(runs.values()))[0]
     user_days = first["user_days"]
     out: dict = {
@@ -180,6 +227,7 @@ def _loads(users: int, parts: int, repeat: int) -> dict:
         },
         "warehouse": {},
         "loads": {},
+        "migration": migration,
     }
     for (lc, wc), rs in runs.items():
         out["loads"][f"{lc}/{wc}"] = {
@@ -268,9 +316,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--root", help=argparse.SUPPRESS)
     ap.add_argument("--db", help=argparse.SUPPRESS)
+    ap.add_argument("--migrate", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
-        print(json.dumps(_child_load(Path(args.root), Path(args.db))))
+        child = _child_migrate if args.migrate else _child_load
+        print(json.dumps(child(Path(args.root), Path(args.db))))
         return 0
     if args.quick:
         args.users, args.parts, args.repeat, args.build_days, args.build_users = 2000, 2, 1, 3, 20
@@ -335,6 +385,15 @@ def main(argv: list[str] | None = None) -> int:
             f"load seconds zstd vs plain warehouse (plain landing): x{wh_ratio:.2f} "
             f"(target <= x{SAME_SPEED}): {h.verdict(wh_ratio <= SAME_SPEED)}"
         )
+    m = r["migration"]
+    m["seconds_per_gb"] = round(m["seconds"] / (m["plain_bytes"] / 1e9), 1)
+    lines.append(
+        f"one-time migration of the plain warehouse ({m['plain_bytes'] / 1e6:.0f} MB): {m['seconds']:.2f} s "
+        f"(~{m['seconds_per_gb']:.0f} s per GB of plain warehouse); file afterwards "
+        f"{m['migrated_bytes'] / 1e6:.0f} MB (DuckDB does not shrink files; freed blocks are reused), "
+        f"{m['compact_bytes'] / 1e6:.0f} MB after `copy from database` into a new file "
+        f"({m['compact_seconds']:.2f} s)"
+    )
     if args.build_days > 0:
         try:
             b = _built(args.build_users, args.build_days)
