@@ -379,11 +379,19 @@ def main(argv: list[str] | None = None) -> int:
             f"{li['peak_rss_mb']:>6.0f} MB"
         )
     if base and "none/zstd" in r["loads"]:
-        wh_ratio = r["loads"]["none/zstd"]["seconds"] / base
+        plain, packed = r["loads"]["none/none"], r["loads"]["none/zstd"]
+        wh_ratio = packed["seconds"] / base
+        # The rows are compressed when DuckDB writes them to the file, partly at the checkpoint that
+        # follows a load (every connection's close, or the WAL passing its threshold): that counts too.
+        durable = (packed["seconds"] + packed["checkpoint_seconds"]) / (
+            plain["seconds"] + plain["checkpoint_seconds"]
+        )
         results["warehouse_load_ratio"] = round(wh_ratio, 3)
+        results["warehouse_load_checkpoint_ratio"] = round(durable, 3)
         lines.append(
-            f"load seconds zstd vs plain warehouse (plain landing): x{wh_ratio:.2f} "
-            f"(target <= x{SAME_SPEED}): {h.verdict(wh_ratio <= SAME_SPEED)}"
+            f"zstd vs plain warehouse (plain landing), target <= x{SAME_SPEED}: load_partition seconds "
+            f"x{wh_ratio:.2f} ({h.verdict(wh_ratio <= SAME_SPEED)}); load + checkpoint seconds "
+            f"x{durable:.2f} ({h.verdict(durable <= SAME_SPEED)})"
         )
     m = r["migration"]
     m["seconds_per_gb"] = round(m["seconds"] / (m["plain_bytes"] / 1e9), 1)

@@ -61,7 +61,7 @@ def _headline(name: str, r: dict) -> dict:
         "backfill": ("minimum_calls", "time_ratio", "pair_ratio_median", "connections_ratio"),
         "incremental_build": ("ratio",),
         "full_build": ("seconds",),
-        "bytes": ("warehouse_load_ratio",),
+        "bytes": ("warehouse_load_ratio", "warehouse_load_checkpoint_ratio"),
     }.get(name, ())
     out = {k: r.get(k) for k in keys}
     if name == "parse_and_land":
