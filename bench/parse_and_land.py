@@ -9,10 +9,10 @@ and manifest) and the same for 2N users, then loads each in fresh child processe
   (``create table ... as select *``): the physical ceiling for parsing these files;
 - ``raw_shape`` — a reference in between: ``read_json_objects`` into a table shaped like raw
   (user id, untouched JSON record, file name), i.e. the cheapest way to produce what raw keeps;
-- ``loader_gzip`` — ``load_partition`` again, from the same parts landed gzip-compressed by the
-  landing zone's writer (``COPILOT_LANDING_COMPRESSION=gzip``, the default): with ``loader`` it
-  gives the landing bytes per user-day plain vs compressed (target >= 4x smaller) and the load
-  seconds of each (target: the same).
+- ``loader_zstd`` / ``loader_gzip`` — ``load_partition`` again, from the same parts landed
+  compressed by the landing zone's writer (``COPILOT_LANDING_COMPRESSION=zstd``, the default, or
+  ``gzip``): with ``loader`` they give the landing bytes per user-day plain vs compressed (target
+  >= 4x smaller) and the load seconds of each (target: the same).
 
 Figures: records/s (median of ``--repeat`` runs), loader/ceiling ratio (target >= 0.7), and the
 peak RSS of each child process (``VmHWM``) for N and 2N (target < 1.5 GB and flat when doubling).
@@ -37,7 +37,8 @@ SCRIPT = "parse_and_land.py"
 DAY = date(2026, 11, 1)
 SCOPE = ("organization", "bench-org")
 REPORT = "users-1-day"
-METHODS = ("ceiling", "loader", "raw_shape", "loader_gzip")
+METHODS = ("ceiling", "loader", "raw_shape", "loader_gzip", "loader_zstd")
+COMPRESSED = {"loader_gzip": "gzip", "loader_zstd": "zstd"}  # method -> landing compression
 TARGET_BYTES_RATIO = 4.0
 TARGET_RATIO = 0.7
 TARGET_PEAK_MB = 1536
@@ -56,7 +57,7 @@ def _child(method: str, root: Path, db: Path, settings: list[str]) -> dict:
 
     part_dir = root / SCOPE[0] / SCOPE[1] / REPORT / DAY.isoformat()
     files = sorted(str(p) for p in part_dir.glob("part-*.ndjson*"))
-    if method in ("loader", "loader_gzip"):
+    if method == "loader" or method in COMPRESSED:
         loader = h.require("copilot_warehouse.load.loader", "load_partition")
         from copilot_warehouse import config, warehouse
 
@@ -128,19 +129,19 @@ def _dataset(users: int, parts: int, generator: str) -> tuple[Path, dict]:
     return root, info
 
 
-def _gzip_copy(root: Path) -> tuple[Path, dict]:
-    """The partition under ``root`` landed again through the landing zone's writer, gzip."""
+def _compressed_copy(root: Path, compression: str) -> tuple[Path, dict]:
+    """The partition under ``root`` landed again through the landing zone's writer, compressed."""
     zone = h.require("copilot_warehouse.land.zone", "partition_writer")
     from copilot_warehouse import config
 
-    groot = root.with_name(root.name + "-gzip")
+    groot = root.with_name(f"{root.name}-{compression}")
     info_file = groot / "_bench_info.json"
     if info_file.exists():
         return groot, json.loads(info_file.read_text())
     h.fresh_dir(groot)
     part_dir = root / SCOPE[0] / SCOPE[1] / REPORT / DAY.isoformat()
     t0 = time.perf_counter()
-    with zone.partition_writer(groot, config.Scope(*SCOPE), REPORT, DAY, "gzip") as writer:
+    with zone.partition_writer(groot, config.Scope(*SCOPE), REPORT, DAY, compression) as writer:
         for index, src in enumerate(sorted(part_dir.glob("part-*.ndjson")), start=1):
             shutil.copyfile(src, writer.part_path(index))
         manifest = writer.commit(200)
@@ -158,8 +159,10 @@ def _measure(
 ) -> dict:
     root, info = _dataset(users, parts, generator)
     roots = {m: root for m in methods}
-    if "loader_gzip" in methods:
-        roots["loader_gzip"], gzip_info = _gzip_copy(root)
+    packed: dict[str, dict] = {}  # compression -> bytes, uncompressed_bytes, compress_seconds
+    for method in methods:
+        if method in COMPRESSED:
+            roots[method], packed[COMPRESSED[method]] = _compressed_copy(root, COMPRESSED[method])
     runs: dict[str, list[dict]] = {m: [] for m in methods}
     errors: dict[str, str] = {}
     work = h.DATA_DIR / "parse_and_land" / "db"
@@ -191,13 +194,16 @@ def _measure(
         "bytes": info["bytes"],
         "avg_record_bytes": info["avg_record_bytes"],
     }
-    if "loader_gzip" in methods:
-        out["landing"] = {
-            "plain_bytes_per_user_day": round(info["bytes"] / users, 1),
-            "gzip_bytes_per_user_day": round(gzip_info["bytes"] / users, 1),
-            "ratio": round(info["bytes"] / gzip_info["bytes"], 2),
-            "compress_seconds": gzip_info["compress_seconds"],
-        }
+    if packed:
+        out["landing"] = {"plain_bytes_per_user_day": round(info["bytes"] / users, 1)}
+        for compression, cinfo in packed.items():
+            out["landing"].update(
+                {
+                    f"{compression}_bytes_per_user_day": round(cinfo["bytes"] / users, 1),
+                    f"{compression}_ratio": round(info["bytes"] / cinfo["bytes"], 2),
+                    f"{compression}_compress_seconds": cinfo["compress_seconds"],
+                }
+            )
     for method in methods:
         rs = runs[method]
         if not rs:
@@ -272,16 +278,16 @@ def main(argv: list[str] | None = None) -> int:
         f"{n['avg_record_bytes']} B/record) and {n2['users']:,} users in {n2['parts']} parts "
         f"({n2['bytes'] / 1e6:.0f} MB), written by the {args.generator} generator; "
         f"median of {args.repeat} run(s), fresh process per run",
-        f"{'method':<10} {'size':>4} {'records':>9} {'records/s':>11} {'seconds':>8} {'peak RSS':>10}",
+        f"{'method':<11} {'size':>4} {'records':>9} {'records/s':>11} {'seconds':>8} {'peak RSS':>10}",
     ]
     for label, s in sizes.items():
         for method in methods:
             r = s[method]
             if "error" in r:
-                lines.append(f"{method:<10} {label:>4}  {r['error'][:90]}")
+                lines.append(f"{method:<11} {label:>4}  {r['error'][:90]}")
             else:
                 lines.append(
-                    f"{method:<10} {label:>4} {r['records']:>9,} {r['records_per_s']:>11,} "
+                    f"{method:<11} {label:>4} {r['records']:>9,} {r['records_per_s']:>11,} "
                     f"{r['seconds']:>8.2f} {r['peak_rss_mb']:>7.0f} MB"
                 )
     results: dict = {"sizes": sizes, "targets": {"ratio": TARGET_RATIO, "peak_rss_mb": TARGET_PEAK_MB}}
@@ -313,18 +319,23 @@ def main(argv: list[str] | None = None) -> int:
         if "landing" not in s:
             continue
         b = s["landing"]
-        lines.append(
-            f"landing bytes per user-day at {label}: plain {b['plain_bytes_per_user_day']:,.0f} B, gzip "
-            f"{b['gzip_bytes_per_user_day']:,.0f} B ({b['ratio']:.1f}x smaller; target >= "
-            f"{TARGET_BYTES_RATIO:.0f}x): {h.verdict(b['ratio'] >= TARGET_BYTES_RATIO)}; compressing took "
-            f"{b['compress_seconds']:.2f} s"
-        )
-        if "error" not in s.get("loader", {"error": 1}) and "error" not in s.get("loader_gzip", {"error": 1}):
-            plain, packed = s["loader"]["seconds"], s["loader_gzip"]["seconds"]
-            b["load_seconds_plain"], b["load_seconds_gzip"] = plain, packed
+        for method, compression in COMPRESSED.items():
+            if f"{compression}_ratio" not in b:
+                continue
+            ratio = b[f"{compression}_ratio"]
             lines.append(
-                f"load seconds at {label}: plain {plain:.2f} s, gzip {packed:.2f} s (x{packed / plain:.2f})"
+                f"landing bytes per user-day at {label}: plain {b['plain_bytes_per_user_day']:,.0f} B, "
+                f"{compression} {b[f'{compression}_bytes_per_user_day']:,.0f} B ({ratio:.1f}x smaller; "
+                f"target >= {TARGET_BYTES_RATIO:.0f}x): {h.verdict(ratio >= TARGET_BYTES_RATIO)}; "
+                f"compressing took {b[f'{compression}_compress_seconds']:.2f} s"
             )
+            if "error" not in s.get("loader", {"error": 1}) and "error" not in s.get(method, {"error": 1}):
+                plain, seconds = s["loader"]["seconds"], s[method]["seconds"]
+                b["load_seconds_plain"], b[f"load_seconds_{compression}"] = plain, seconds
+                lines.append(
+                    f"load seconds at {label}: plain {plain:.2f} s, {compression} {seconds:.2f} s "
+                    f"(x{seconds / plain:.2f})"
+                )
     h.report(NAME, SCRIPT, argv, results, lines)
     return 0
 

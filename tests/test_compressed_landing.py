@@ -1,9 +1,10 @@
-"""Compressed landing parts (``COPILOT_LANDING_COMPRESSION``): written gzip, loaded like plain ones.
+"""Compressed landing parts (``COPILOT_LANDING_COMPRESSION``): written zstd or gzip, loaded like plain ones.
 
-Downloaded parts are stored as ``part-NNNN.ndjson.gz`` by default; the manifest says so and keeps
-both sizes. The loader gives the same raw rows and quarantine from a compressed partition as from
-the same bytes landed plain, and landing zones written before (plain parts) keep loading, also
-mixed with new partitions.
+Downloaded parts are stored as ``part-NNNN.ndjson.zst`` by default (``gzip``: ``.ndjson.gz``); the
+manifest says so and keeps both sizes. The loader gives the same raw rows and quarantine from a
+compressed partition as from the same bytes landed plain, DuckDB reading sound compressed parts
+itself, and landing zones written before (plain or ``.gz`` parts) keep loading, also mixed with new
+partitions.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+import zstandard
 from copilot_warehouse import config, warehouse
 from copilot_warehouse.config import ConfigError, Scope
 from copilot_warehouse.land import zone
@@ -51,13 +53,14 @@ def land_downloaded(root: Path, parts: list[bytes], report: str = USERS, day: da
 def raw_rows(con, table: str = "raw.copilot_usage_users") -> list[tuple]:
     # the part's file name differs by its .gz suffix only; load ids and times differ by run
     return con.execute(
-        f"select regexp_replace(_part, '\\.gz$', ''), _line, record::varchar from {table} order by all"
+        f"select regexp_replace(_part, '\\.(gz|zst)$', ''), _line, record::varchar from {table} order by all"
     ).fetchall()
 
 
 def quarantine_rows(con) -> list[tuple]:
     return con.execute(
-        "select regexp_replace(_part, '\\.gz$', ''), _line, reason, raw_line from raw.quarantine order by all"
+        "select regexp_replace(_part, '\\.(gz|zst)$', ''), _line, reason, raw_line from raw.quarantine "
+        "order by all"
     ).fetchall()
 
 
@@ -72,14 +75,16 @@ def con(tmp_path):
 @pytest.mark.parametrize(
     "value, env, expected",
     [
-        (None, None, "gzip"),
-        (None, "", "gzip"),
+        (None, None, "zstd"),
+        (None, "", "zstd"),
         (None, " NONE ", "none"),
+        (None, "GZIP", "gzip"),
         ("gzip", "none", "gzip"),
+        ("zstd", "gzip", "zstd"),
         ("", "none", "none"),
     ],
 )
-def test_the_setting_defaults_to_gzip_and_reads_the_environment(monkeypatch, value, env, expected):
+def test_the_setting_defaults_to_zstd_and_reads_the_environment(monkeypatch, value, env, expected):
     if env is None:
         monkeypatch.delenv(config.ENV_LANDING_COMPRESSION, raising=False)
     else:
@@ -87,41 +92,59 @@ def test_the_setting_defaults_to_gzip_and_reads_the_environment(monkeypatch, val
     assert config.landing_compression(value) == expected
 
 
-@pytest.mark.parametrize("bad", ["zstd", "gz", "true", "1"])
+@pytest.mark.parametrize("bad", ["zst", "gz", "true", "1"])
 def test_a_wrong_setting_is_refused_before_anything_is_written(monkeypatch, tmp_path, bad):
     monkeypatch.setenv(config.ENV_LANDING_COMPRESSION, bad)
-    with pytest.raises(ConfigError, match="COPILOT_LANDING_COMPRESSION must be one of gzip, none"):
+    with pytest.raises(ConfigError, match="COPILOT_LANDING_COMPRESSION must be one of zstd, gzip, none"):
         land_downloaded(tmp_path / "landing", [nd(user(1))])
     assert zone.list_partitions(tmp_path / "landing") == []
 
 
 # --- writing -------------------------------------------------------------------------------------
-def test_downloaded_parts_are_stored_gzip_with_both_sizes_in_the_manifest(monkeypatch, tmp_path):
+def decompress(data: bytes, compression: str) -> bytes:
+    if compression == "gzip":
+        return gzip.decompress(data)
+    return zstandard.ZstdDecompressor().decompressobj().decompress(data)
+
+
+@pytest.mark.parametrize("setting, compression, suffix", [(None, "zstd", ".zst"), ("gzip", "gzip", ".gz")])
+def test_downloaded_parts_are_stored_compressed_with_both_sizes_in_the_manifest(
+    monkeypatch, tmp_path, setting, compression, suffix
+):
     monkeypatch.delenv(config.ENV_LANDING_COMPRESSION, raising=False)
     root = tmp_path / "landing"
     body = nd(*(user(i) for i in range(1, 200)))
-    manifest = land_downloaded(root, [body, b""])
+    manifest = land_downloaded(root, [body, b""], compression=setting)
 
     folder = root / zone.partition_relpath(ORG, USERS, DAY)
     assert sorted(p.name for p in folder.iterdir()) == [
         "_manifest.json",
-        "part-0001.ndjson.gz",
-        "part-0002.ndjson.gz",
+        f"part-0001.ndjson{suffix}",
+        f"part-0002.ndjson{suffix}",
     ]
     first = manifest["parts"][0]
-    stored = (folder / "part-0001.ndjson.gz").read_bytes()
-    assert first["file"] == "part-0001.ndjson.gz" and first["compression"] == "gzip"
+    stored = (folder / f"part-0001.ndjson{suffix}").read_bytes()
+    assert first["file"] == f"part-0001.ndjson{suffix}" and first["compression"] == compression
     # bytes and sha256 cover the stored (compressed) file; uncompressed_bytes the NDJSON in it
     assert (first["bytes"], first["sha256"]) == (len(stored), hashlib.sha256(stored).hexdigest())
-    assert first["uncompressed_bytes"] == len(body) and gzip.decompress(stored) == body
+    assert first["uncompressed_bytes"] == len(body) and decompress(stored, compression) == body
     assert len(stored) * 4 <= len(body)
     assert manifest["parts"][1]["uncompressed_bytes"] == 0
     assert json.loads((folder / "_manifest.json").read_text()) == manifest
 
 
-def test_the_same_content_gives_the_same_compressed_bytes(tmp_path):
-    a = land_downloaded(tmp_path / "a", [nd(user(1), user(2))], compression="gzip")
-    b = land_downloaded(tmp_path / "b", [nd(user(1), user(2))], compression="gzip")
+def test_a_zstd_part_carries_a_content_checksum_and_its_size(tmp_path):
+    body = nd(*(user(i) for i in range(1, 50)))
+    land_downloaded(tmp_path / "landing", [body], compression="zstd")
+    stored = next((tmp_path / "landing").rglob("part-0001.ndjson.zst")).read_bytes()
+    params = zstandard.get_frame_parameters(stored)
+    assert params.has_checksum and params.content_size == len(body)
+
+
+@pytest.mark.parametrize("compression", ["zstd", "gzip"])
+def test_the_same_content_gives_the_same_compressed_bytes(tmp_path, compression):
+    a = land_downloaded(tmp_path / "a", [nd(user(1), user(2))], compression=compression)
+    b = land_downloaded(tmp_path / "b", [nd(user(1), user(2))], compression=compression)
     assert a["parts"][0]["sha256"] == b["parts"][0]["sha256"]
 
 
@@ -140,15 +163,29 @@ def test_none_keeps_plain_parts(monkeypatch, tmp_path):
     ]
 
 
-def test_a_download_that_already_is_gzip_is_not_compressed_twice(tmp_path):
-    packed = gzip.compress(nd(user(1)))
-    manifest = land_downloaded(tmp_path / "landing", [packed], compression="gzip")
+@pytest.mark.parametrize("setting", ["zstd", "gzip"])
+@pytest.mark.parametrize(
+    "arrived, suffix",
+    [("gzip", ".gz"), ("zstd", ".zst")],
+)
+def test_a_download_that_already_is_compressed_is_not_compressed_twice(tmp_path, setting, arrived, suffix):
+    body = nd(user(1))
+    packed = gzip.compress(body) if arrived == "gzip" else zstandard.ZstdCompressor().compress(body)
+    manifest = land_downloaded(tmp_path / "landing", [packed], compression=setting)
     part = manifest["parts"][0]
-    assert (part["file"], part["bytes"], part["uncompressed_bytes"]) == (
-        "part-0001.ndjson.gz",
+    # renamed for what it is, whatever the setting; the manifest says what is stored
+    assert (part["file"], part["bytes"], part["compression"], part["uncompressed_bytes"]) == (
+        f"part-0001.ndjson{suffix}",
         len(packed),
+        arrived,
         None,
     )
+    con = warehouse.connect(tmp_path / "w.duckdb", lock_timeout=5)
+    try:
+        result = loader.load_partition(con, ORG, USERS, DAY, tmp_path / "landing", "load-1")
+    finally:
+        con.close()
+    assert (result.records, result.quarantined) == (1, 0)
 
 
 def test_snapshot_files_written_by_name_stay_plain(tmp_path):
@@ -192,7 +229,7 @@ def test_a_compressed_partition_loads_the_same_raw_rows_and_quarantine_as_plain(
     report, parts = CASES[case]
     table = warehouse.REPORT_TABLES[report][0]
     got = {}
-    for compression in ("none", "gzip"):
+    for compression in ("none", "gzip", "zstd"):
         root = tmp_path / compression
         manifest = land_downloaded(root, parts, report, compression=compression)
         assert {p["compression"] for p in manifest["parts"]} == {compression}
@@ -203,87 +240,164 @@ def test_a_compressed_partition_loads_the_same_raw_rows_and_quarantine_as_plain(
         finally:
             con.close()
     assert got["gzip"] == got["none"]
-    assert got["gzip"][0].records > 0
+    assert got["zstd"] == got["none"]
+    assert got["zstd"][0].records > 0
 
 
-def test_a_truncated_compressed_part_is_quarantined_clearly_and_the_rest_loads(con, tmp_path):
-    root = tmp_path / "landing"
-    land_downloaded(root, [nd(*(user(i) for i in range(1, 500))), nd(user(900))], compression="gzip")
+SUFFIX = {"gzip": ".gz", "zstd": ".zst"}
+
+
+def replace_part(root: Path, name: str, data: bytes) -> None:
+    """Overwrite a landed part (a bad disk, a partial copy) and its manifest entry to match."""
     folder = root / zone.partition_relpath(ORG, USERS, DAY)
-    part = folder / "part-0001.ndjson.gz"
-    cut = part.read_bytes()[:-200]
-    part.write_bytes(cut)  # broken after landing (a bad disk, a partial copy)
+    (folder / name).write_bytes(data)
     manifest = json.loads((folder / "_manifest.json").read_text())
-    manifest["parts"][0].update(bytes=len(cut), sha256=hashlib.sha256(cut).hexdigest())
+    for part in manifest["parts"]:
+        if part["file"] == name:
+            part.update(bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
     (folder / "_manifest.json").write_text(json.dumps(manifest))
+
+
+@pytest.mark.parametrize("compression", ["gzip", "zstd"])
+def test_a_truncated_compressed_part_is_quarantined_clearly_and_the_rest_loads(con, tmp_path, compression):
+    root = tmp_path / "landing"
+    # a zstd block (up to 128 KB of NDJSON) decodes whole: several blocks, so some survive the cut
+    land_downloaded(root, [nd(*(user(i) for i in range(1, 5000))), nd(user(9000))], compression=compression)
+    name = f"part-0001.ndjson{SUFFIX[compression]}"
+    part = root / zone.partition_relpath(ORG, USERS, DAY) / name
+    replace_part(root, name, part.read_bytes()[:-200])
 
     result = loader.load_partition(con, ORG, USERS, DAY, root, "load-1")
 
     notes = [r for r in quarantine_rows(con) if r[1] is None]
-    assert len(notes) == 1 and "gzip data ends early" in notes[0][2]
+    assert len(notes) == 1 and f"{compression} data ends early" in notes[0][2]
+    assert "the part is cut short" in notes[0][2]
     assert notes[0][0].endswith("part-0001.ndjson")
     ids = {r[0] for r in con.execute("select user_id from raw.copilot_usage_users").fetchall()}
-    assert 900 in ids and 1 in ids
+    assert 9000 in ids and 1 in ids and len(ids) < 5000
     assert result.quarantined >= 1
 
 
-def test_a_corrupt_compressed_part_is_quarantined_and_does_not_crash(con, tmp_path):
+@pytest.mark.parametrize("compression, offset", [("gzip", 40), ("zstd", 40), ("zstd", -30)])
+def test_a_corrupt_compressed_part_is_quarantined_and_does_not_crash(con, tmp_path, compression, offset):
     root = tmp_path / "landing"
-    land_downloaded(root, [nd(*(user(i) for i in range(1, 500))), nd(user(900))], compression="gzip")
-    folder = root / zone.partition_relpath(ORG, USERS, DAY)
-    part = folder / "part-0001.ndjson.gz"
+    land_downloaded(root, [nd(*(user(i) for i in range(1, 500))), nd(user(900))], compression=compression)
+    name = f"part-0001.ndjson{SUFFIX[compression]}"
+    part = root / zone.partition_relpath(ORG, USERS, DAY) / name
     data = bytearray(part.read_bytes())
-    data[40:80] = b"\x00" * 40
-    part.write_bytes(bytes(data))  # same size: only the remote sha256 check would notice
+    data[offset : offset + 20 or None] = b"\x00" * 20  # same size: only the remote sha256 check would notice
+    part.write_bytes(bytes(data))
     result = loader.load_partition(con, ORG, USERS, DAY, root, "load-1")
     notes = [r for r in quarantine_rows(con) if r[1] is None]
-    assert len(notes) == 1 and notes[0][2].startswith("gzip data is corrupt")
+    assert len(notes) == 1 and notes[0][2].startswith(f"{compression} data is corrupt")
     assert (900,) in con.execute("select user_id from raw.copilot_usage_users").fetchall()
     assert result.quarantined >= 1
 
 
+def test_zstd_bytes_after_the_data_are_reported_and_the_data_loads(con, tmp_path):
+    root = tmp_path / "landing"
+    land_downloaded(root, [nd(user(1), user(2))], compression="zstd")
+    name = "part-0001.ndjson.zst"
+    part = root / zone.partition_relpath(ORG, USERS, DAY) / name
+    replace_part(root, name, part.read_bytes() + b"trailing junk")
+    result = loader.load_partition(con, ORG, USERS, DAY, root, "load-1")
+    assert result.records == 2
+    assert [r[2] for r in quarantine_rows(con)] == [
+        "zstd part has 13 bytes after its zstd data; they were ignored"
+    ]
+
+
+def test_several_zstd_frames_and_a_zstd_part_under_any_name_load(con, tmp_path):
+    root = tmp_path / "landing"
+    cctx = zstandard.ZstdCompressor()
+    frames = cctx.compress(nd(user(1))) + cctx.compress(nd(user(2)))
+    zone.write_partition(root, ORG, USERS, DAY, 200, {"part-0001.ndjson": frames})  # recognised by content
+    result = loader.load_partition(con, ORG, USERS, DAY, root, "load-1")
+    assert (result.records, result.quarantined) == (2, 0)
+    assert con.execute("select _line, user_id from raw.copilot_usage_users order by 1").fetchall() == [
+        (1, 1),
+        (2, 2),
+    ]
+
+
+@pytest.mark.parametrize("compression", ["gzip", "zstd"])
+def test_a_well_formed_compressed_part_is_read_by_duckdb_without_a_decompressed_copy(
+    con, tmp_path, monkeypatch, compression
+):
+    def no_copy(*args):
+        raise AssertionError("a well-formed compressed part was decompressed to a temp file")
+
+    monkeypatch.setattr(loader, "_decompress", no_copy)
+    root = tmp_path / "landing"
+    land_downloaded(root, [nd(user(1), user(2)) + json.dumps(user(3)).encode()[:-4]], compression=compression)
+    result = loader.load_partition(con, ORG, USERS, DAY, root, "load-1")
+    assert (result.records, result.quarantined) == (2, 1)
+    assert [r[1:3] for r in quarantine_rows(con)] == [(3, loader._CUT_LINE)]
+
+
 def test_old_plain_and_new_compressed_partitions_load_side_by_side(con, tmp_path):
     root = tmp_path / "landing"
-    old_day = DAY - timedelta(days=1)
+    plain_day, gzip_day = DAY - timedelta(days=2), DAY - timedelta(days=1)
     # a landing zone written before compression: plain parts, manifests without "compression"
     zone.write_partition(
-        root, ORG, USERS, old_day, 200, {"part-0001.ndjson": nd(user(1, old_day), user(2, old_day))}
+        root, ORG, USERS, plain_day, 200, {"part-0001.ndjson": nd(user(1, plain_day), user(2, plain_day))}
     )
-    land_downloaded(root, [nd(user(1), user(3))], compression="gzip")
+    land_downloaded(root, [nd(user(1, gzip_day))], day=gzip_day, compression="gzip")
+    land_downloaded(root, [nd(user(1), user(3))], compression="zstd")
 
     names = sorted(p.name for p in root.rglob("part-*"))
-    assert names == ["part-0001.ndjson", "part-0001.ndjson.gz"]
+    assert names == ["part-0001.ndjson", "part-0001.ndjson.gz", "part-0001.ndjson.zst"]
     for ref in zone.list_partitions(root):
         loader.load_partition(con, ref.scope, ref.report, ref.day, root, f"load-{ref.day}")
+
+    def part(day, name):
+        return f"{zone.partition_relpath(ORG, USERS, day)}/{name}"
 
     assert con.execute(
         "select day::varchar, user_id, _part from raw.copilot_usage_users order by all"
     ).fetchall() == [
-        (str(old_day), 1, f"{zone.partition_relpath(ORG, USERS, old_day)}/part-0001.ndjson"),
-        (str(old_day), 2, f"{zone.partition_relpath(ORG, USERS, old_day)}/part-0001.ndjson"),
-        (str(DAY), 1, f"{zone.partition_relpath(ORG, USERS, DAY)}/part-0001.ndjson.gz"),
-        (str(DAY), 3, f"{zone.partition_relpath(ORG, USERS, DAY)}/part-0001.ndjson.gz"),
+        (str(plain_day), 1, part(plain_day, "part-0001.ndjson")),
+        (str(plain_day), 2, part(plain_day, "part-0001.ndjson")),
+        (str(gzip_day), 1, part(gzip_day, "part-0001.ndjson.gz")),
+        (str(DAY), 1, part(DAY, "part-0001.ndjson.zst")),
+        (str(DAY), 3, part(DAY, "part-0001.ndjson.zst")),
     ]
     assert quarantine_rows(con) == []
 
 
-def test_a_compressed_partition_on_remote_storage_loads(con):
+def test_plain_gzip_and_zstd_parts_of_one_partition_load_together(con, tmp_path):
+    root = tmp_path / "landing"
+    files = {
+        "part-0001.ndjson": nd(user(1)),
+        "part-0002.ndjson.gz": gzip.compress(nd(user(2), user(1))),
+        "part-0003.ndjson.zst": zstandard.ZstdCompressor().compress(nd(user(3))),
+    }
+    zone.write_partition(root, ORG, USERS, DAY, 200, files)
+    result = loader.load_partition(con, ORG, USERS, DAY, root, "load-1")
+    assert (result.records, result.duplicates, result.quarantined) == (3, 1, 0)
+
+
+@pytest.mark.parametrize("compression", ["gzip", "zstd"])
+def test_a_compressed_partition_on_remote_storage_loads(con, compression):
     fsspec = pytest.importorskip("fsspec")
     root = "memory://compressed-landing"
     try:
-        manifest = land_downloaded(root, [nd(user(1), user(2))], compression="gzip")
-        assert manifest["parts"][0]["file"] == "part-0001.ndjson.gz"
+        manifest = land_downloaded(root, [nd(user(1), user(2))], compression=compression)
+        assert manifest["parts"][0]["file"] == f"part-0001.ndjson{SUFFIX[compression]}"
         result = loader.load_partition(con, ORG, USERS, DAY, root, "load-1")
         assert (result.records, result.quarantined) == (2, 0)
     finally:
         fsspec.filesystem("memory").rm("/compressed-landing", recursive=True)
 
 
-def test_decompression_holds_a_bounded_amount_and_loads_the_same_rows(tmp_path, monkeypatch):
+@pytest.mark.parametrize("fault", [False, True])
+def test_decompression_holds_a_bounded_amount_and_loads_the_same_rows(tmp_path, monkeypatch, fault):
     monkeypatch.setattr(loader, "_INFLATE_MAX", 97)  # many bounded steps per compressed block
+    if fault:  # the temp-file path too (as after a fault): force it for every compressed part
+        monkeypatch.setattr(loader, "_direct", lambda scan: False)
     parts = [nd(*(user(i) for i in range(1, 300))) + json.dumps(user(300)).encode()[:-5]]
     got = {}
-    for compression in ("none", "gzip"):
+    for compression in ("none", "gzip", "zstd"):
         land_downloaded(tmp_path / compression, parts, compression=compression)
         con = warehouse.connect(tmp_path / f"{compression}.duckdb", lock_timeout=5)
         try:
@@ -292,3 +406,4 @@ def test_decompression_holds_a_bounded_amount_and_loads_the_same_rows(tmp_path, 
         finally:
             con.close()
     assert got["gzip"] == got["none"] and got["gzip"][0].records == 299
+    assert got["zstd"] == got["none"]

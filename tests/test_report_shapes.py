@@ -360,9 +360,14 @@ def test_a_plain_ndjson_part_is_read_in_place_by_duckdb_without_a_temp_copy(con,
     )
     assert loader.load_partition(con, ORG, "users-1-day", DAY, root, "load-1").records == 3
     assert "copilot-load-" not in made
-    # the spy sees the loader's temp folder when a part does need rewriting
+    # a sound gzip part is read by DuckDB itself, not copied either (zstd: test_compressed_landing)
     land(root, "organization-1-day", {P1: gzip.compress(_ndjson(REPORTS["organization-1-day"][0]()))})
     assert loader.load_partition(con, ORG, "organization-1-day", DAY, root, "load-2").records == 1
+    assert "copilot-load-" not in made
+    # the spy sees the loader's temp folder when a part does need rewriting (a JSON document)
+    org = REPORTS["organization-1-day"][0]()
+    land(root, "organization-1-day", {P1: b"\n".join(json.dumps(r, indent=2).encode() for r in org)})
+    assert loader.load_partition(con, ORG, "organization-1-day", DAY, root, "load-3").records == 1
     assert made.count("copilot-load-") == 1
 
 

@@ -8,12 +8,20 @@ rather than NDJSON is expanded element by element (``read_json_objects(format='a
 A part is recognised by its content, never by its name. Plain NDJSON (LF or CRLF line endings,
 with or without a final newline, blank lines, a UTF-8 byte-order mark) and JSON arrays (on one
 line or pretty-printed) are read in place. The rarer shapes are rewritten as NDJSON in a temp
-folder first: gzip-compressed bytes (``1f 8b``) are decompressed; JSON spread over lines (an
+folder first: JSON spread over lines (an
 aggregate day or the 28-day ``{"report_start_day", ..., "day_totals": [...]}`` wrapper written
 with ``indent``, several pretty-printed objects) is split into one line per record. ``_line`` is
 the line number in an NDJSON part and the record's position in a JSON array or document. A part
 cut short loads its whole records and quarantines the cut one, saying so; an empty part is read
 as no records.
+
+Compressed parts (zstd, magic bytes ``28 b5 2f fd``, or gzip, ``1f 8b``, whatever the file name)
+are read by DuckDB itself (``read_csv(..., compression = 'zstd' | 'gzip')``), without a
+decompressed copy: one streaming pass in Python that discards what it decompresses first counts
+the lines and checks the data (a content checksum, an end that is not cut short). Only a part
+with a fault there (cut short, corrupt, bytes after the compressed data), a NUL byte or bytes that
+are not UTF-8, or a shape other than NDJSON is decompressed to a temp file and read as above; a
+fault is quarantined with a note and what decompressed before it loads.
 
 In one transaction the loader:
 
@@ -145,9 +153,13 @@ def _label(scope: Scope, report: str, day: date) -> str:
 
 # --- reading parts -------------------------------------------------------------------------------
 GZIP_MAGIC = b"\x1f\x8b"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _SNIFF_BYTES = 65536
 _LEADING = b" \t\r\n\xef\xbb\xbf"  # whitespace and the UTF-8 byte-order mark
-_INFLATE_MAX = 16 << 20  # decompressed bytes held at once when a gzip part is decompressed
+_INFLATE_MAX = 16 << 20  # decompressed bytes held at once when a compressed part is decompressed
+# A zstd block of 4 input bytes (an RLE block) may expand to 128 KB (2**17): feeding the decoder
+# _INFLATE_MAX >> 15 input bytes at a time bounds what one step returns to _INFLATE_MAX.
+_ZSTD_RATIO_MAX_LOG = 15
 _READ_CHARS = 1 << 20  # text read at a time when a JSON document is split into records
 _WS = re.compile(r"[ \t\r\n]*")
 _DECODER = json.JSONDecoder()
@@ -161,20 +173,27 @@ def _sniff(path: Path) -> str:
 
     Returns:
         ``empty`` (nothing but whitespace or a byte-order mark), ``gzip`` (magic bytes ``1f 8b``,
-        whatever the file name), ``array`` (first character ``[``), ``document`` (a JSON object
-        spread over several lines: the first line starts with ``{`` and does not end with ``}``),
-        else ``lines`` (NDJSON, the common case).
+        whatever the file name), ``zstd`` (magic bytes ``28 b5 2f fd``), ``array`` (first
+        character ``[``), ``document`` (a JSON object spread over several lines: the first line
+        starts with ``{`` and does not end with ``}``), else ``lines`` (NDJSON, the common case).
     """
     with open(path, "rb") as fh:
         head = fh.read(_SNIFF_BYTES)
         if head[:2] == GZIP_MAGIC:
             return "gzip"
+        if head[:4] == ZSTD_MAGIC:
+            return "zstd"
         text = head.lstrip(_LEADING)
         while not text:
             head = fh.read(_SNIFF_BYTES)
             if not head:
                 return "empty"
             text = head.lstrip(_LEADING)
+    return _shape(text)
+
+
+def _shape(text: bytes) -> str:
+    """``array``, ``document`` or ``lines`` from a part's first bytes, leading whitespace stripped."""
     if text[:1] == b"[":
         return "array"
     end = text.find(b"\n")
@@ -183,11 +202,11 @@ def _sniff(path: Path) -> str:
     return "lines"
 
 
-def _lines_sql(path: Path) -> str:
+def _lines_sql(path: Path, compression: str = "none") -> str:
     return (
         f"read_csv({_q(str(path))}, columns = {{'line': 'VARCHAR'}}, header = false, delim = chr(0), "
         f"quote = '', escape = '', new_line = '\\r\\n', strict_mode = false, auto_detect = false, "
-        f"compression = 'none', max_line_size = {MAX_LINE_BYTES})"
+        f"compression = '{compression}', max_line_size = {MAX_LINE_BYTES})"
     )
 
 
@@ -218,13 +237,16 @@ def _prepare_sources(
     """Decide how each part is read.
 
     Plain NDJSON (LF or CRLF, with or without a final newline, blank lines, a byte-order mark) is
-    read in place by DuckDB, and so is a JSON array. Other shapes are first rewritten as NDJSON in
-    a temp folder: a gzip part is decompressed (then read like any part); a JSON document spread
+    read in place by DuckDB, and so is a JSON array. A zstd or gzip part is checked and counted by
+    one streaming pass that keeps nothing (:func:`_scan_compressed`); DuckDB then decompresses it
+    itself. Only when that pass finds a fault, a NUL byte or a shape other than NDJSON (or the part
+    is in ``sanitize``) is it decompressed to a temp file and read like any part. Other shapes are
+    first rewritten as NDJSON in a temp folder: a JSON document spread
     over lines (pretty-printed objects, the 28-day wrapper) and a JSON array DuckDB cannot read are
     split into one line per record. ``_line`` is then the record's position in the part.
 
-    Faults found before SQL are quarantined with the part's name: gzip data cut short or corrupt
-    (what decompressed loads), a document cut mid-record (the whole records before it load) and a
+    Faults found before SQL are quarantined with the part's name: compressed data cut short or
+    corrupt (what decompressed loads), a document cut mid-record (the whole records before it load) and a
     JSON array that does not parse (quarantined whole). Invalid UTF-8 makes ``read_csv`` reject a
     whole file; the load then rolls back and is retried with the files in ``sanitize`` copied with
     their bad lines blanked out (keeping line numbers) and those lines quarantined. A file holding
@@ -236,9 +258,20 @@ def _prepare_sources(
         path = landed
         pre: list[tuple[str, int | None, str, str | None]] = []
         kind = _sniff(path)
-        if kind == "gzip":
-            path = tmpdir() / f"gunzip-{index:04d}.ndjson"
-            note = _gunzip(landed, path)
+        if kind in _COMPRESSED:
+            scan = _scan_compressed(landed, kind)
+            if _direct(scan) and landed not in sanitize:
+                sql = None
+                if scan.shape != "empty":
+                    sql = (
+                        f"select {index} as _pidx, {_q(rel)} as _part, row_number() over () as _line, "
+                        f"{scan.lines if scan.ends_open else 'null'}::bigint as _cut, line from "
+                        + _lines_sql(landed, kind)
+                    )
+                sources.append(_Source(index, rel, sql, pre, scan.lines if sql else None))
+                continue
+            path = tmpdir() / f"{_COMPRESSED[kind]}-{index:04d}.ndjson"
+            note = _decompress(landed, path, kind)
             if note:
                 pre.append((rel, None, note, None))
             kind = _sniff(path)
@@ -322,54 +355,177 @@ def _blank_bad_lines(src: Path, dest: Path, rel: str) -> list[tuple[str, int | N
     return bad
 
 
-def _gunzip(src: Path, dest: Path) -> str | None:
-    """Decompress a gzip part (every member of it) to ``dest``.
+@dataclass
+class _Inflated:
+    """What a streaming decompression found, filled in as it goes.
+
+    Attributes:
+        written: decompressed bytes so far.
+        note: None, or a note for the quarantine when the data is cut short or corrupt or has
+            bytes after it: what decompressed before the fault loads, the records after it are
+            missing.
+        exact: False when the file has anything after its compressed data (even NUL padding):
+            DuckDB's own decompression would then fail, so the part is read from a copy.
+        lines, nul, ends_open: as :func:`_scan` gives them, for what decompressed.
+        shape: ``empty``, ``array``, ``document`` or ``lines``, as :func:`_sniff` would say of the
+            decompressed bytes (None until known).
+    """
+
+    written: int = 0
+    note: str | None = None
+    exact: bool = True
+    lines: int = 0
+    nul: bool = False
+    ends_open: bool = False
+    shape: str | None = None
+
+
+def _gzip_chunks(fin: Any, st: _Inflated) -> Iterator[bytes]:
+    """Decompress a gzip file (every member of it), at most ``_INFLATE_MAX`` bytes a step."""
+    inflate = zlib.decompressobj(wbits=31)  # 31: gzip header and trailer
+    pending = b""
+    try:
+        while chunk := pending or fin.read(1 << 20):
+            pending = b""
+            if inflate.eof:  # one member ended: another member, or padding after the data
+                chunk += fin.read(max(0, 2 - len(chunk)))
+                if chunk[:2] != GZIP_MAGIC:
+                    st.exact = False
+                    trailing = len(chunk.strip(b"\x00"))
+                    while more := fin.read(1 << 20):
+                        trailing += len(more.strip(b"\x00"))
+                    if trailing:
+                        st.note = f"gzip part has {trailing:,} bytes after its gzip data; they were ignored"
+                    return
+                inflate = zlib.decompressobj(wbits=31)
+            out = inflate.decompress(chunk, _INFLATE_MAX)
+            st.written += len(out)
+            yield out
+            # Bounded output per call: landed NDJSON inflates ~20x, a hostile part far more.
+            while inflate.unconsumed_tail and not inflate.eof:
+                out = inflate.decompress(inflate.unconsumed_tail, _INFLATE_MAX)
+                st.written += len(out)
+                yield out
+            if inflate.eof:
+                pending = inflate.unused_data
+    except zlib.error as exc:
+        st.note = (
+            f"gzip data is corrupt after {st.written:,} decompressed bytes ({exc}); "
+            "the records after that point are missing"
+        )
+        return
+    if not inflate.eof:
+        out = inflate.flush()
+        st.written += len(out)
+        yield out
+        st.note = (
+            f"gzip data ends early after {st.written:,} decompressed bytes (the part is "
+            "cut short); the records after that point are missing"
+        )
+
+
+def _zstd_chunks(fin: Any, st: _Inflated) -> Iterator[bytes]:
+    """Decompress a zstd file (every frame of it), at most ``_INFLATE_MAX`` bytes a step.
+
+    Frames are checked as they end (their content checksum when they carry one); a frame that
+    never ends is data cut short, which zstandard's stream reader would not report.
+    """
+    import zstandard
+
+    step = max(1, _INFLATE_MAX >> _ZSTD_RATIO_MAX_LOG)
+    dctx = zstandard.ZstdDecompressor()
+    buf, frame = b"", None
+    try:
+        while True:
+            if not buf:
+                buf = fin.read(1 << 20)
+                if not buf:
+                    break
+            if frame is None:  # a frame starts here, or bytes after the last frame
+                if len(buf) < len(ZSTD_MAGIC):
+                    buf += fin.read(len(ZSTD_MAGIC) - len(buf))
+                if buf[: len(ZSTD_MAGIC)] != ZSTD_MAGIC:
+                    st.exact = False
+                    trailing = len(buf.strip(b"\x00"))
+                    while more := fin.read(1 << 20):
+                        trailing += len(more.strip(b"\x00"))
+                    if trailing:
+                        st.note = f"zstd part has {trailing:,} bytes after its zstd data; they were ignored"
+                    return
+                frame = dctx.decompressobj()
+            view, pos = memoryview(buf), 0
+            while pos < len(buf) and not frame.eof:
+                out = frame.decompress(view[pos : pos + step])
+                pos += step
+                if out:
+                    st.written += len(out)
+                    yield out
+            if frame.eof:  # the frame ended inside buf: what follows it starts the next one
+                buf, frame = frame.unused_data + bytes(view[pos:]), None
+            else:
+                buf = b""
+    except zstandard.ZstdError as exc:
+        st.note = (
+            f"zstd data is corrupt after {st.written:,} decompressed bytes ({exc}); "
+            "the records after that point are missing"
+        )
+        return
+    if frame is not None:
+        st.note = (
+            f"zstd data ends early after {st.written:,} decompressed bytes (the part is "
+            "cut short); the records after that point are missing"
+        )
+
+
+_COMPRESSED = {"gzip": "gunzip", "zstd": "unzstd"}  # format -> prefix of its decompressed copy
+_CHUNKS = {"gzip": _gzip_chunks, "zstd": _zstd_chunks}
+
+
+def _scan_compressed(path: Path, kind: str) -> _Inflated:
+    """One streaming pass over a compressed part that keeps nothing: :func:`_scan` and
+    :func:`_sniff` of its content, and any fault in the compressed data."""
+    st = _Inflated()
+    count, last, head = 0, b"\n", b""
+    with open(path, "rb") as fin:
+        for out in _CHUNKS[kind](fin, st):
+            if not out:
+                continue
+            count += out.count(b"\n")
+            st.nul = st.nul or b"\x00" in out
+            last = out[-1:]
+            if st.shape is None:  # _sniff reads 64 KB blocks until one is not all whitespace
+                head += out
+                while st.shape is None and len(head) >= _SNIFF_BYTES:
+                    if text := head[:_SNIFF_BYTES].lstrip(_LEADING):
+                        st.shape = _shape(text)
+                    head = head[_SNIFF_BYTES:]
+                if st.shape is not None:
+                    head = b""
+    if st.shape is None:
+        text = head.lstrip(_LEADING)
+        st.shape = _shape(text) if text else "empty"
+    st.lines, st.ends_open = count + (last != b"\n"), last != b"\n"
+    return st
+
+
+def _direct(scan: _Inflated) -> bool:
+    """Whether DuckDB can read a compressed part itself: sound data, NDJSON (or nothing), no NUL."""
+    return scan.note is None and scan.exact and not scan.nul and scan.shape in ("lines", "empty")
+
+
+def _decompress(src: Path, dest: Path, kind: str) -> str | None:
+    """Decompress a gzip or zstd part to ``dest`` (every member or frame of it).
 
     Returns:
-        None, or a note for the quarantine when the gzip data is cut short or corrupt: what
+        None, or a note for the quarantine when the data is cut short or corrupt: what
         decompressed before the fault is in ``dest`` and loads like any part (a record cut in
         half is then quarantined as its last line), the records after it are missing.
     """
-    written, note = 0, None
-    inflate = zlib.decompressobj(wbits=31)  # 31: gzip header and trailer
+    st = _Inflated()
     with open(src, "rb") as fin, open(dest, "wb") as fout:
-        try:
-            pending = b""
-            while chunk := pending or fin.read(1 << 20):
-                pending = b""
-                if inflate.eof:  # one member ended: another member, or padding after the data
-                    chunk += fin.read(max(0, 2 - len(chunk)))
-                    if chunk[:2] != GZIP_MAGIC:
-                        trailing = len(chunk.strip(b"\x00"))
-                        while more := fin.read(1 << 20):
-                            trailing += len(more.strip(b"\x00"))
-                        if trailing:
-                            note = f"gzip part has {trailing:,} bytes after its gzip data; they were ignored"
-                        break
-                    inflate = zlib.decompressobj(wbits=31)
-                out = inflate.decompress(chunk, _INFLATE_MAX)
-                fout.write(out)
-                written += len(out)
-                # Bounded output per call: landed NDJSON inflates ~20x, a hostile part far more.
-                while inflate.unconsumed_tail and not inflate.eof:
-                    out = inflate.decompress(inflate.unconsumed_tail, _INFLATE_MAX)
-                    fout.write(out)
-                    written += len(out)
-                if inflate.eof:
-                    pending = inflate.unused_data
-        except zlib.error as exc:
-            return (
-                f"gzip data is corrupt after {written:,} decompressed bytes ({exc}); "
-                "the records after that point are missing"
-            )
-        if not inflate.eof:
-            out = inflate.flush()
+        for out in _CHUNKS[kind](fin, st):
             fout.write(out)
-            return (
-                f"gzip data ends early after {written + len(out):,} decompressed bytes (the part is "
-                "cut short); the records after that point are missing"
-            )
-    return note
+    return st.note
 
 
 @dataclass
