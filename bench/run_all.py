@@ -18,7 +18,7 @@ import time
 
 import _harness as h
 
-SCRIPTS = ("parse_and_land", "backfill", "incremental_build", "full_build", "dag_parse")
+SCRIPTS = ("parse_and_land", "backfill", "incremental_build", "full_build", "dag_parse", "scale")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,6 +73,15 @@ def _headline(name: str, r: dict) -> dict:
         out["download_only_s"] = r.get("download_only", {}).get("seconds")
     elif name == "incremental_build":
         out.update({k: v.get("seconds") for k, v in r.items() if k.startswith("days_")})
+    elif name == "scale":
+        out = {
+            s: {
+                "growth": e.get("growth"),
+                "peak_rss_mb": e.get("peak_rss_mb_max"),
+                "under_cap": e.get("under_cap"),
+            }
+            for s, e in r.get("stages", {}).items()
+        }
     elif name == "dag_parse":
         out = {f: v.get("dag_s", v.get("error")) for f, v in r.get("files", {}).items()}
     if "error" in r:

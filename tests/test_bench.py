@@ -21,6 +21,7 @@ EXPECTED = {
     "incremental_build": "incremental build",
     "full_build": "dbt build from scratch",
     "dag_parse": "beyond airflow.sdk",
+    "scale": "s/user-day largest/smallest",
 }
 
 
