@@ -434,9 +434,10 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(
             f"extrapolated to {YEAR_USERS:,} users x {YEAR_DAYS} days "
             f"({YEAR_USERS * YEAR_DAYS / 1e6:.2f} M user-days; "
-            "daily build: one day of 50,000 users) as fit intercept + slope x user-days: "
+            "daily build: one day of 50,000 users) as fit intercept + slope x user-days "
+            "(* = slope <= 0 under noise: proportional to the largest size instead): "
             + ", ".join(
-                f"{s} {e['year_50k']['seconds']:,.0f} s"
+                f"{s} {e['year_50k']['seconds']:,.0f} s{'' if e['year_50k']['method'] == 'fit' else '*'}"
                 for s, e in results["stages"].items()
                 if "year_50k" in e
             )
