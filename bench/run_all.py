@@ -18,7 +18,7 @@ import time
 
 import _harness as h
 
-SCRIPTS = ("parse_and_land", "backfill", "incremental_build", "full_build", "dag_parse", "bytes")
+SCRIPTS = ("parse_and_land", "backfill", "incremental_build", "full_build", "dag_parse", "bytes", "scale")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,6 +81,15 @@ def _headline(name: str, r: dict) -> dict:
         }
         out["warehouse_bytes_per_user_day"] = {
             k: v.get("bytes_per_user_day") for k, v in loads.get("warehouse", {}).items()
+        }
+    elif name == "scale":
+        out = {
+            s: {
+                "growth": e.get("growth"),
+                "peak_rss_mb": e.get("peak_rss_mb_max"),
+                "under_cap": e.get("under_cap"),
+            }
+            for s, e in r.get("stages", {}).items()
         }
     elif name == "dag_parse":
         out = {f: v.get("dag_s", v.get("error")) for f, v in r.get("files", {}).items()}

@@ -22,6 +22,7 @@ EXPECTED = {
     "full_build": "dbt build from scratch",
     "dag_parse": "beyond airflow.sdk",
     "bytes": "B per user-day",
+    "scale": "s/user-day largest/smallest",
 }
 
 

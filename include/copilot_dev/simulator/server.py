@@ -119,6 +119,8 @@ class SimulatorServer:
         self._metrics_disabled: set[str] = set(self.config.metrics_disabled_scopes)
         self._unavailable: set[tuple[str, str]] = set(self.dataset.unavailable_reports())
         self._served: dict[tuple[Scope, str, str], list[int]] = {}
+        # scope -> (seat listing, total_seats): built once, not per page (O(seats^2 / per_page))
+        self._seats_cache: dict[Scope, tuple[list[dict[str, Any]], int]] = {}
 
     # --- lifecycle ---------------------------------------------------------------------------
     @property
@@ -291,6 +293,16 @@ class SimulatorServer:
             while len(self._parts_cache) > 64:
                 self._parts_cache.popitem(last=False)
         return parts
+
+    def seat_listing(self, scope: Scope) -> tuple[list[dict[str, Any]], int]:
+        """The seats listing of ``scope`` and its ``total_seats``, computed once per server."""
+        with self._lock:
+            cached = self._seats_cache.get(scope)
+        if cached is None:
+            cached = (self.dataset.seats(scope), self.dataset.total_seats(scope))
+            with self._lock:
+                self._seats_cache[scope] = cached
+        return cached
 
 
 def _error_body(message: str, status: int) -> dict[str, str]:
@@ -544,8 +556,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if self._transport_fault(f"{path.rstrip('/')}/page-{page}", rate):
             return
-        seats = self.sim.dataset.seats(scope)
-        total = self.sim.dataset.total_seats(scope)
+        seats, total = self.sim.seat_listing(scope)
         last = max(1, -(-len(seats) // per_page))
         chunk = seats[(page - 1) * per_page : page * per_page]
         headers = dict(rate)
