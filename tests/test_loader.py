@@ -550,6 +550,29 @@ def test_memory_is_capped_while_loading_and_restored_after(con, root, monkeypatc
     assert rows(con, "select current_setting('memory_limit')")[0][0] == before
 
 
+def test_memory_cap_counts_what_a_compressed_partition_decompresses_to(con, root, monkeypatch):
+    # A 360 MB day lands as ~13 MB of zstd: the cap must still apply, so the threshold is
+    # compared with the NDJSON bytes, not the stored ones.
+    monkeypatch.setenv("COPILOT_LANDING_COMPRESSION", "zstd")
+    monkeypatch.setenv(loader.ENV_MEMORY_LIMIT, "300MB")
+    body = ndjson(*(user(i) for i in range(1, 2001)))
+    with zone.partition_writer(root, ORG, USERS, DAY) as writer:  # as a download lands
+        writer.part_path(1).write_bytes(body)
+        [part] = writer.commit(200)["parts"]
+    assert part["bytes"] < len(body) // 4 and part["uncompressed_bytes"] == len(body)
+    monkeypatch.setattr(loader, "CAP_FROM_BYTES", len(body) // 2)  # between stored and NDJSON bytes
+    seen = []
+    real = loader._write
+
+    def spy(con, *args):
+        seen.append(rows(con, "select current_setting('memory_limit')")[0][0])
+        return real(con, *args)
+
+    monkeypatch.setattr(loader, "_write", spy)
+    loader.load_partition(con, ORG, USERS, DAY, root, "load-1")
+    assert seen == ["286.1 MiB"]
+
+
 @pytest.mark.parametrize(
     "before, during",
     [

@@ -869,7 +869,7 @@ def load_partition(
         try:
             with (
                 zone.open_partition(landing_root, scope, report, day) as opened,
-                _memory_cap(con, sum(p.get("bytes", 0) for p in opened.manifest.get("parts", []))),
+                _memory_cap(con, _ndjson_bytes(opened.manifest)),
             ):
                 result = _load_opened(
                     con,
@@ -927,6 +927,12 @@ def _bytes(text: str) -> float | None:
     if not match or match.group(2).lower() not in _UNITS:
         return None
     return float(match.group(1)) * _UNITS[match.group(2).lower()]
+
+
+def _ndjson_bytes(manifest: dict[str, Any]) -> int:
+    """NDJSON bytes of a landed partition: a compressed part counts what it decompresses to
+    (``uncompressed_bytes``), else its stored ``bytes`` (a 360 MB day lands as ~13 MB of zstd)."""
+    return sum(p.get("uncompressed_bytes") or p.get("bytes", 0) for p in manifest.get("parts", []))
 
 
 @contextlib.contextmanager
