@@ -581,18 +581,25 @@ def test_memory_cap_counts_what_a_compressed_partition_decompresses_to(con, root
         pytest.param("1GB", "953.6 MiB", id="a higher setting of the caller is kept"),
     ],
 )
-def test_bulk_load_checkpoints_less_often_and_restores_the_setting(con, root, before, during):
+def test_bulk_load_checkpoints_less_often_caps_memory_and_restores_the_settings(
+    con, root, monkeypatch, before, during
+):
+    monkeypatch.delenv(loader.ENV_MEMORY_LIMIT, raising=False)
     if before:
         con.execute(f"set checkpoint_threshold = '{before}'")
     shown = rows(con, "select current_setting('checkpoint_threshold')")[0][0]
+    memory = rows(con, "select current_setting('memory_limit')")[0][0]
     land(root, {"part-0001.ndjson": ndjson(user(1))})
     with loader.bulk_load(con):
         assert rows(con, "select current_setting('checkpoint_threshold')")[0][0] == during
+        assert rows(con, "select current_setting('memory_limit')")[0][0] == "953.6 MiB"  # 1GB cap
         loader.load_partition(con, ORG, USERS, DAY, root, "load-1")
     assert rows(con, "select current_setting('checkpoint_threshold')")[0][0] == shown
+    assert rows(con, "select current_setting('memory_limit')")[0][0] == memory
     with pytest.raises(RuntimeError, match="stop"), loader.bulk_load(con):
         raise RuntimeError("stop")
     assert rows(con, "select current_setting('checkpoint_threshold')")[0][0] == shown
+    assert rows(con, "select current_setting('memory_limit')")[0][0] == memory
 
 
 # --- seats and billing ---------------------------------------------------------------------------
