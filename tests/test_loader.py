@@ -621,35 +621,6 @@ def test_memory_is_capped_while_loading_and_restored_after(con, root, monkeypatc
     assert rows(con, "select current_setting('memory_limit')")[0][0] == before
 
 
-@pytest.mark.parametrize("large", [True, False], ids=["large partition", "small partition"])
-def test_a_large_partition_is_checkpointed_by_its_commit_not_left_in_the_log(
-    con, root, tmp_path, monkeypatch, large
-):
-    # Checkpointed at commit, inside the memory cap; else the rows sit in the write-ahead log
-    # until a later checkpoint (at close), which was the load's peak memory, outside the cap.
-    before = rows(con, "select current_setting('checkpoint_threshold')")[0][0]
-    con.execute("checkpoint")
-    monkeypatch.setattr(loader, "CAP_FROM_BYTES", 0 if large else 1 << 40)
-    seen = []
-    real = loader._write
-
-    def spy(con, *args):
-        seen.append(rows(con, "select current_setting('checkpoint_threshold')")[0][0])
-        return real(con, *args)
-
-    monkeypatch.setattr(loader, "_write", spy)
-    land(root, {"part-0001.ndjson": ndjson(*(user(i, user_login="x" * 2000) for i in range(1, 1001)))})
-
-    assert loader.load_partition(con, ORG, USERS, DAY, root, "load-1").records == 1000
-
-    wal = tmp_path / "warehouse.duckdb.wal"
-    logged = wal.stat().st_size if wal.exists() else 0
-    assert (logged < 100_000) is large, logged
-    assert seen == (["976.5 KiB"] if large else [before])
-    assert rows(con, "select current_setting('checkpoint_threshold')")[0][0] == before
-    assert rows(con, "select count(*) from raw.copilot_usage_users")[0][0] == 1000
-
-
 @pytest.mark.parametrize(
     "before, during",
     [
