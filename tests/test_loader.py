@@ -124,6 +124,77 @@ def test_a_bad_line_is_quarantined_with_its_reason_and_the_rest_loads(con, root,
     assert raw_line == line.decode()
 
 
+# Raw record texts around the edges of the loader's quick test for a valid line (string tests on
+# the values json_extract writes back): each must get the same outcome as the full checks.
+_EDGE = '{"day": %s, "user_id": %s, "loc_added_sum": %s, "code_generation_activity_count": 2}'
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        pytest.param(_EDGE % ('"2026-10-05"', "7", "0"), None, id="zero"),
+        pytest.param(_EDGE % ('"2026-10-05"', "7", "-0"), None, id="minus zero"),
+        pytest.param(_EDGE % ('"2026-10-05"', "7", "-0.0"), None, id="minus zero point zero"),
+        pytest.param(_EDGE % ('"2026-10-05"', "7", "1E3"), None, id="exponent"),
+        pytest.param(_EDGE % ('"2026-10-05"', "7", "1e999"), None, id="huge"),
+        pytest.param(_EDGE % ('"2026-10-05"', "7", "null"), None, id="null counter"),
+        pytest.param(_EDGE % ('"2026-10-05"', '"7"', "1"), None, id="user_id as a string"),
+        pytest.param(_EDGE % ("null", "7", "1"), None, id="null day"),
+        pytest.param(_EDGE % ('"2026\\u002d10-05"', "7", "1"), None, id="escaped day"),
+        pytest.param('{"user_id": 7, "loc_added_sum": 1}', None, id="no day"),
+        pytest.param(' \t{"day": "2026-10-05", "user_id": 7}', None, id="leading whitespace"),
+        pytest.param(
+            _EDGE % ('"2026-10-05"', "7", '"5"'), 'counter loc_added_sum is not a number: "5"', id="string"
+        ),
+        pytest.param(
+            _EDGE % ('"2026-10-05"', "7", '"1,2"'),
+            'counter loc_added_sum is not a number: "1,2"',
+            id="string with a comma",
+        ),
+        pytest.param(
+            _EDGE % ('"2026-10-05"', "7", "true"), "counter loc_added_sum is not a number: true", id="bool"
+        ),
+        pytest.param(
+            _EDGE % ('"2026-10-05"', "7", "[1,2]"), "counter loc_added_sum is not a number: [1,2]", id="list"
+        ),
+        pytest.param(
+            _EDGE % ('"2026-10-05"', "7", '{"n":1}'),
+            'counter loc_added_sum is not a number: {"n":1}',
+            id="object",
+        ),
+        pytest.param(
+            _EDGE % ('"2026-10-05"', "7", "-1e-9"),
+            "counter loc_added_sum is negative: -1e-9",
+            id="tiny negative",
+        ),
+        pytest.param(
+            _EDGE % ('"2026-10-05"', "7.5", "1"), None, id="fractional user_id (cast as DuckDB casts it)"
+        ),
+        pytest.param(
+            _EDGE % ('"2026-10-05 "', "7", "1"),
+            "record is for day 2026-10-05 , not the report day 2026-10-05",
+            id="day with a space",
+        ),
+        pytest.param(
+            _EDGE % ("20261005", "7", "1"),
+            "record is for day 20261005, not the report day 2026-10-05",
+            id="day as a number",
+        ),
+    ],
+)
+def test_edge_values_get_the_same_outcome_as_the_full_checks(con, root, text, reason):
+    land(root, {"part-0001.ndjson": ndjson(user(1), text.encode())})
+
+    result = loader.load_partition(con, ORG, USERS, DAY, root, "load-1")
+
+    got = quarantine(con)
+    if reason is None:
+        assert (result.records, result.quarantined, got) == (2, 0, [])
+    else:
+        assert (result.records, result.quarantined) == (1, 1)
+        assert got[0][1:] == (2, reason, text)
+
+
 def test_valid_records_land_untouched_with_keys_and_load_metadata(con, root):
     first = json.dumps(
         user(1001, totals_by_ide=[{"ide": "vscode", "loc_added_sum": 3}]), separators=(",", ":")
