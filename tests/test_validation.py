@@ -472,6 +472,34 @@ def test_run_and_backfill_stop_on_a_malformed_price_before_any_work(monkeypatch,
     assert not warehouse.parent.exists()
 
 
+@pytest.mark.parametrize(
+    "setting, value, message",
+    [
+        (
+            config.ENV_LANDING_COMPRESSION,
+            "zst",
+            "COPILOT_LANDING_COMPRESSION must be one of zstd, gzip, none",
+        ),
+        ("COPILOT_WAREHOUSE_COMPRESSION", "lz4", "COPILOT_WAREHOUSE_COMPRESSION must be one of"),
+    ],
+)
+@pytest.mark.parametrize("command", [["run"], ["backfill", "--start-day", "2026-10-01"]])
+def test_run_and_backfill_stop_on_a_malformed_compression_before_any_work(
+    monkeypatch, tmp_path, capsys, command, setting, value, message
+):
+    """Found by a new user: a bad compression setting failed after a 2-minute run, in task logs."""
+    from copilot_dev import run as make_run
+
+    warehouse = tmp_path / "data" / "warehouse.duckdb"
+    monkeypatch.setenv(config.ENV_WAREHOUSE, str(warehouse))
+    monkeypatch.setenv(setting, value)
+    assert make_run.cli(command[0], command[1:]) == 1
+    out = capsys.readouterr()
+    assert out.err.startswith(f"error: {message}") and len(out.err.strip().splitlines()) == 1
+    assert "Source:" not in out.out
+    assert not warehouse.parent.exists()
+
+
 def test_the_transform_dag_dbt_build_fails_with_the_price_message(monkeypatch, tmp_path):
     """dbt_runner.build (the DAG's dbt task) returns a failed result whose summary is the reason."""
     from copilot_warehouse.transform import dbt_runner

@@ -154,6 +154,25 @@ def test_an_old_warehouse_is_migrated_once_keeping_every_row(tmp_path, caplog) -
     assert _tables(path) == before
 
 
+def test_initialize_announces_a_one_time_migration_where_the_user_sees_it(tmp_path) -> None:
+    """``make run``/``make backfill`` pass their printer: the migration says it starts and ends
+    on the console (it can take minutes on a big warehouse), and says nothing the next time."""
+    path = tmp_path / "old.duckdb"
+    _old_warehouse(path)
+    said: list[str] = []
+    warehouse.initialize(path, say=said.append)
+    assert len(said) == 2, said
+    assert said[0].startswith(
+        f"Warehouse: one-time migration: storing the raw JSON of {len(warehouse.COMPRESSED_COLUMNS)} "
+        "table(s) zstd-compressed"
+    )
+    assert said[1].strip().startswith("migrated in ")
+    said.clear()
+    warehouse.initialize(path, say=said.append)
+    warehouse.initialize(tmp_path / "new.duckdb", say=said.append)
+    assert said == []
+
+
 class _FailingDrop:
     """A connection whose ``drop table`` of one table fails: after the copy, before the swap."""
 

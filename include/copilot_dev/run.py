@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-from copilot_warehouse import config
+from copilot_warehouse import config, warehouse
 from copilot_warehouse.pipeline import backfill as product_backfill
 from copilot_warehouse.pipeline import schedule
 from copilot_warehouse.pipeline.backfill import (
@@ -281,15 +281,18 @@ def run(argv: list[str]) -> int:
     parser.add_argument("--start-day", help="first report day (default START_DAY or the whole source range)")
     parser.add_argument("--end-day", help="last report day (default END_DAY)")
     args = parser.parse_args(argv)
-    config.price_per_ai_credit_usd()  # a malformed price stops here, before any work
-    config.max_connections()  # so does a malformed COPILOT_MAX_CONNECTIONS (the DAG tasks' clients read it)
+    config.check_settings()  # a malformed setting stops here, before any work
     started = time.perf_counter()
     nothing_loaded: NothingLoadedError | None = None
     with open_source(args.start_day, args.end_day) as source:
         _say(f"Source: {source.label}")
         _say(f"Scopes: {', '.join(s.label for s in source.scopes)}; days {source.start}..{source.end}")
         env = _prepared_env(source)
-        _say(f"Warehouse: {env[config.ENV_WAREHOUSE]}  landing: {env[config.ENV_LANDING]}")
+        _say(
+            f"Warehouse: {env[config.ENV_WAREHOUSE]}  landing: {env[config.ENV_LANDING]} "
+            f"(parts {config.landing_compression()})"
+        )
+        warehouse.initialize(env[config.ENV_WAREHOUSE], say=_say)  # a one-time migration shows here
         try:
             run_pipeline(env, source.start, source.end)
         except NothingLoadedError as exc:

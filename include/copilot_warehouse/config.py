@@ -186,6 +186,19 @@ def landing_compression(value: object = None) -> str:
     return text
 
 
+def check_settings() -> None:
+    """Read every setting a run depends on, so a malformed one stops ``make run``/``make backfill``
+    with one clear line before any work (not after the fetch, in a task log).
+
+    Raises:
+        ConfigError: the first malformed setting, naming it and what it accepts.
+    """
+    price_per_ai_credit_usd()
+    max_connections()
+    landing_compression()
+    warehouse_compression()
+
+
 def price_per_ai_credit_usd(value: object = None) -> float:
     """The price of one AI credit in US dollars, for estimated costs (a setting, not a GitHub value).
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from copilot_warehouse import config
@@ -404,7 +405,9 @@ def connect(
     return con
 
 
-def initialize(path: str | Path | None = None, *, lock_timeout: float = 60.0) -> Path:
+def initialize(
+    path: str | Path | None = None, *, lock_timeout: float = 60.0, say: Callable[[str], None] | None = None
+) -> Path:
     """The warehouse set-up: create the file, the ``raw`` schema and every raw table if missing.
 
     Runs before any fetch, so dbt always finds its sources (empty marts on a warehouse where
@@ -413,9 +416,39 @@ def initialize(path: str | Path | None = None, *, lock_timeout: float = 60.0) ->
     Returns:
         The warehouse path.
 
+    Args:
+        path: DuckDB file; default ``config.warehouse_path()``.
+        lock_timeout: bounded wait for another writer's lock, in seconds.
+        say: where to announce a one-time migration of raw tables and its duration (console
+            commands pass their printer; Airflow tasks log it through the module's logger).
+
     Raises:
         WarehouseLockedError: another process kept the write lock for ``lock_timeout`` seconds.
     """
     path = Path(path or config.warehouse_path())
+    plain = _plain_tables(path) if say is not None else []
+    if plain:
+        say(
+            f"Warehouse: one-time migration: storing the raw JSON of {len(plain)} table(s) "
+            f"zstd-compressed ({path.stat().st_size / 1e9:.2f} GB file, about a minute per GB; "
+            "each table is its own transaction, so an interrupted run resumes next time)"
+        )
+    started = time.monotonic()
     connect(path, lock_timeout=lock_timeout).close()
+    if plain:
+        say(f"      migrated in {time.monotonic() - started:.1f}s")
     return path
+
+
+def _plain_tables(path: Path) -> list[str]:
+    """Raw tables the next writable connect will migrate (none when unknown or not zstd)."""
+    if not path.exists() or config.warehouse_compression() != "zstd":
+        return []
+    try:
+        con = connect(path, read_only=True, lock_timeout=0)
+    except Exception:  # noqa: BLE001 - locked or unreadable: the writable connect says why
+        return []
+    try:
+        return plain_raw_tables(con)
+    finally:
+        con.close()

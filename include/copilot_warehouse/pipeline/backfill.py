@@ -191,7 +191,7 @@ def backfill_range(
         else:
             skipped[scope.label] = check.reason
             _say(f"  {scope.label}: skipped - {check.reason}")
-    wh.initialize(warehouse)  # the raw schema exists even if nothing loads
+    wh.initialize(warehouse, say=_say)  # the raw schema exists even if nothing loads
     wanted = config.day_range(source.start, source.end)
     days_by_scope = {s: set(schedule.clip_days(s, wanted, today).days) for s in scopes}
     chunks = _chunks(wanted, max(1, chunk_days))[::-1]  # newest first: see the docstring
@@ -306,8 +306,7 @@ def backfill(
         "--verbose", action="store_true", help="log every report call and download (default: warnings)"
     )
     args = parser.parse_args(argv)
-    config.price_per_ai_credit_usd()  # a malformed price stops here, before any work
-    config.max_connections()  # so does a malformed COPILOT_MAX_CONNECTIONS
+    config.check_settings()  # a malformed setting stops here, before any work
     if not args.verbose:  # the chunk lines below say what happened; details only on request
         # Airflow's own loggers (the hook's) follow Airflow's level, read when Airflow is imported
         os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
