@@ -174,7 +174,8 @@ def run_dag(env: dict[str, str], dag_id: str, conf: dict | None = None, log_dir:
                     text = text.split("] ", 1)[1].rsplit(" [", 1)[0].rstrip()
                 if text not in echoed:  # the same line often arrives via print and via logging
                     echoed.add(text)
-                    _say(f"    {text}")
+                    # `airflow dags test` keeps every task's log in this one file
+                    _say(f"    {text.replace('see its task logs', f'see {log_path}')}")
         code = proc.wait()
     elapsed = time.perf_counter() - started
     if code != 0:
