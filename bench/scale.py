@@ -336,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
         f"one organization, {args.days} days ({days[0]}..{days[-1]}) + new day {hist.new_day()}, sizes "
         f"{', '.join(f'{u:,}' for u in sizes)} users; median of {args.repeat} run(s) per stage; "
         "simulator over HTTP",
-        f"{'stage':<28} {'users':>7} {'user-days':>10} {'seconds':>8} {'s/M user-days':>14} {'peak RSS':>9}",
+        f"{'stage':<38} {'users':>7} {'user-days':>10} {'seconds':>8} {'s/M user-days':>14} {'peak RSS':>9}",
     ]
     results: dict = {
         "sizes": sizes,
@@ -367,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
                 }
             )
             lines.append(
-                f"{STAGE_LABEL[stage][:28]:<28} {m['users']:>7,} {ud:>10,} {sec:>8.1f} "
+                f"{STAGE_LABEL[stage]:<38} {m['users']:>7,} {ud:>10,} {sec:>8.1f} "
                 f"{sec / ud * 1e6:>14.1f} {peak:>6.0f} MB"
             )
         if not rows:
