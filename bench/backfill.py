@@ -33,7 +33,7 @@ from pathlib import Path
 import _harness as h
 import _simserver as sim
 
-NAME = "backfill (365 days x 2,000 users, simulator)"
+NAME = "backfill (simulator; sizes on the next line)"
 SCRIPT = "backfill.py"
 ORG = "bench-org"
 START = date(2025, 11, 22)  # 365 days ending 2026-11-21: already published, like bench/_history.py
