@@ -173,17 +173,7 @@ def landing_compression(value: object = None) -> str:
     Raises:
         ConfigError: any other value.
     """
-    if value is None or (isinstance(value, str) and not value.strip()):
-        value = os.environ.get(ENV_LANDING_COMPRESSION, "")
-    text = str(value).strip().lower()
-    if not text:
-        return DEFAULT_LANDING_COMPRESSION
-    if text not in LANDING_COMPRESSIONS:
-        raise ConfigError(
-            f"{ENV_LANDING_COMPRESSION} must be one of {', '.join(LANDING_COMPRESSIONS)} "
-            f"(default {DEFAULT_LANDING_COMPRESSION}), got {str(value).strip()!r}"
-        )
-    return text
+    return _choice(value, ENV_LANDING_COMPRESSION, LANDING_COMPRESSIONS, DEFAULT_LANDING_COMPRESSION)
 
 
 def check_settings() -> None:
@@ -281,14 +271,19 @@ def warehouse_compression(value: object = None) -> str:
     Raises:
         ConfigError: any other value.
     """
+    return _choice(value, ENV_WAREHOUSE_COMPRESSION, WAREHOUSE_COMPRESSIONS, DEFAULT_WAREHOUSE_COMPRESSION)
+
+
+def _choice(value: object, env: str, choices: tuple[str, ...], default: str) -> str:
+    """``value`` (None or blank: the env var ``env``; unset or blank: ``default``) as one of
+    ``choices``, case and surrounding spaces ignored; anything else raises ConfigError naming ``env``."""
     if value is None or (isinstance(value, str) and not value.strip()):
-        value = os.environ.get(ENV_WAREHOUSE_COMPRESSION, "")
+        value = os.environ.get(env, "")
     text = str(value).strip().lower()
     if not text:
-        return DEFAULT_WAREHOUSE_COMPRESSION
-    if text not in WAREHOUSE_COMPRESSIONS:
+        return default
+    if text not in choices:
         raise ConfigError(
-            f"{ENV_WAREHOUSE_COMPRESSION} must be one of {', '.join(WAREHOUSE_COMPRESSIONS)} "
-            f"(default {DEFAULT_WAREHOUSE_COMPRESSION}), got {str(value).strip()!r}"
+            f"{env} must be one of {', '.join(choices)} (default {default}), got {str(value).strip()!r}"
         )
     return text
